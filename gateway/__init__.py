@@ -1,0 +1,1 @@
+"""fedgate: a GraphQL federation gateway in the style of Apollo Federation 2."""
