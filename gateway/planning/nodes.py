@@ -33,14 +33,18 @@ FlattenPath = tuple[PathSegment, ...]
 
 @dataclass(frozen=True, slots=True)
 class RequiresField:
-    """`name` read from the entity (or `alias` when set: read key `name`, write key `alias`)."""
+    """Copies a value into the representation under key `name`.
+
+    The value is read from the entity's key `alias` when set (an internal alias the planner gave the
+    field in an earlier fetch), else from key `name`. Printed as Apollo does: `name: alias`.
+    """
 
     name: str
     alias: str | None = None
     selections: tuple[RequiresSelection, ...] | None = None
 
     @property
-    def response_key(self) -> str:
+    def read_key(self) -> str:
         return self.alias or self.name
 
 
@@ -173,7 +177,7 @@ def _print_requires(sels: tuple[RequiresSelection, ...], indent: str) -> list[st
     lines: list[str] = []
     for sel in sels:
         if isinstance(sel, RequiresField):
-            head = f"{sel.alias}: {sel.name}" if sel.alias else sel.name
+            head = f"{sel.name}: {sel.alias}" if sel.alias else sel.name
             if sel.selections:
                 lines.append(f"{indent}{head} {{")
                 lines.extend(_print_requires(sel.selections, indent + "  "))
