@@ -1,0 +1,483 @@
+"""Load a supergraph SDL (Apollo's format, join spec v0.1 to v0.5) into a `Supergraph`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveDefinitionNode,
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumValueNode,
+    GraphQLError,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    ListValueNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    OperationDefinitionNode,
+    ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+    parse,
+    print_type,
+)
+from graphql.language import TypeNode
+
+from .errors import SupergraphError
+from .model import FieldMeta, JoinField, JoinType, TypeMeta
+from .schema import Supergraph
+
+_SPEC_URL = re.compile(r"^https://specs\.apollo\.dev/([a-zA-Z_]+)/v(\d+)\.(\d+)$")
+_SUPPORTED_JOIN = {(0, 1), (0, 2), (0, 3), (0, 4), (0, 5)}
+# Features whose machinery (directives, types) never reaches the API schema.
+_MACHINERY_FEATURES = {
+    "link",
+    "core",
+    "join",
+    "inaccessible",
+    "tag",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "context",
+    "cost",
+    "listSize",
+    "cacheTag",
+    "connect",
+}
+
+
+@lru_cache(maxsize=4096)
+def parse_field_set(fields: str) -> SelectionSetNode:
+    """A `FieldSet` string (`"id sku { upc }"`) as a selection set."""
+    op = parse("{" + fields + "}", no_location=True).definitions[0]
+    assert isinstance(op, OperationDefinitionNode)
+    return op.selection_set
+
+
+def _args(node: DirectiveNode) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for arg in node.arguments or ():
+        out[arg.name.value] = _value(arg)
+    return out
+
+
+def _value(arg: ArgumentNode) -> Any:
+    v = arg.value
+    if isinstance(v, (StringValueNode, EnumValueNode)):
+        return v.value
+    if isinstance(v, BooleanValueNode):
+        return v.value
+    if isinstance(v, ListValueNode):
+        return [getattr(x, "value", None) for x in v.values]
+    return getattr(v, "value", None)
+
+
+class _Names:
+    """Names the supergraph uses for each spec's directives (a `@link(as:)` may rename them)."""
+
+    def __init__(self) -> None:
+        self.prefix: dict[str, str] = {}  # feature -> name in schema
+        self.versions: dict[str, tuple[int, int]] = {}
+
+    def directive(self, feature: str, name: str | None = None) -> str:
+        base = self.prefix.get(feature, feature)
+        return base if name is None else f"{base}__{name}"
+
+    def is_machinery(self, name: str) -> bool:
+        for feature in _MACHINERY_FEATURES:
+            base = self.prefix.get(feature, feature)
+            if name == base or name.startswith(base + "__"):
+                return True
+        return False
+
+
+def _read_links(doc: DocumentNode) -> _Names:
+    names = _Names()
+    found = False
+    for definition in doc.definitions:
+        if not isinstance(definition, SchemaDefinitionNode):
+            continue
+        for d in definition.directives or ():
+            if d.name.value not in ("link", "core"):
+                continue
+            args = _args(d)
+            url = args.get("url") or args.get("feature")
+            if not isinstance(url, str):
+                continue
+            m = _SPEC_URL.match(url)
+            if not m:
+                continue
+            feature = m.group(1)
+            names.prefix[feature] = args.get("as") or feature
+            names.versions[feature] = (int(m.group(2)), int(m.group(3)))
+            found = True
+    if not found or "join" not in names.versions:
+        raise SupergraphError(
+            "SUPERGRAPH_INVALID",
+            "not a supergraph: the schema has no @link (or @core) to the join spec "
+            "(https://specs.apollo.dev/join/v0.x)",
+        )
+    if names.versions["join"] not in _SUPPORTED_JOIN:
+        major, minor = names.versions["join"]
+        raise SupergraphError(
+            "SUPERGRAPH_UNSUPPORTED",
+            f"unsupported join spec version v{major}.{minor} (supported: v0.1 to v0.5)",
+        )
+    return names
+
+
+def _copy(node: Any, **changes: Any) -> Any:
+    """A copy of a (frozen) AST node with some attributes changed."""
+    return dataclasses.replace(node, **changes)
+
+
+def _has_directive(node: Any, name: str) -> bool:
+    return any(d.name.value == name for d in (getattr(node, "directives", None) or ()))
+
+
+def _strip(node: Any, names: _Names, drop_inaccessible: bool) -> Any:
+    """A copy of a definition node without machinery directives (and inaccessible parts if asked)."""
+    inacc = names.directive("inaccessible")
+    kwargs: dict[str, Any] = {}
+    if getattr(node, "directives", None) is not None:
+        kwargs["directives"] = tuple(d for d in node.directives if not names.is_machinery(d.name.value))
+    for attr in ("fields", "values", "arguments"):
+        children = getattr(node, attr, None)
+        if children is None:
+            continue
+        kept = []
+        for child in children:
+            if drop_inaccessible and _has_directive(child, inacc):
+                continue
+            kept.append(_strip(child, names, drop_inaccessible))
+        kwargs[attr] = tuple(kept)
+    return _copy(node, **kwargs) if kwargs else node
+
+
+def _named(t: TypeNode) -> str:
+    while not isinstance(t, NamedTypeNode):
+        t = t.type  # type: ignore[attr-defined]
+    return t.name.value
+
+
+def _type_str(t: TypeNode) -> str:
+    from graphql import print_ast
+
+    return print_ast(t)
+
+
+def _build_schema(doc: DocumentNode, names: _Names, api: bool) -> GraphQLSchema:
+    inacc = names.directive("inaccessible")
+    removed: set[str] = set()
+    if api:
+        for definition in doc.definitions:
+            if isinstance(definition, TypeDefinitionNode) and _has_directive(definition, inacc):
+                removed.add(definition.name.value)
+    defs: list[Any] = []
+    for definition in doc.definitions:
+        if isinstance(definition, DirectiveDefinitionNode):
+            if names.is_machinery(definition.name.value):
+                continue
+            defs.append(definition)
+            continue
+        if isinstance(definition, SchemaDefinitionNode):
+            defs.append(_copy(definition, directives=()))
+            continue
+        if isinstance(definition, TypeDefinitionNode):
+            name = definition.name.value
+            if names.is_machinery(name) or name in removed:
+                continue
+            stripped = _strip(definition, names, api)
+            if api:
+                stripped = _drop_removed_refs(stripped, removed)
+                if stripped is None:
+                    continue
+            defs.append(stripped)
+            continue
+        defs.append(definition)
+    return build_ast_schema(DocumentNode(definitions=tuple(defs)), assume_valid_sdl=True)
+
+
+def _drop_removed_refs(node: Any, removed: set[str]) -> Any:
+    """Remove fields, arguments, members and interfaces that point at removed (inaccessible) types."""
+    if not removed:
+        return node
+    if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+        fields = []
+        for f in node.fields or ():
+            if _named(f.type) in removed:
+                continue
+            if f.arguments and any(_named(a.type) in removed for a in f.arguments):
+                f = _copy(f, arguments=tuple(a for a in f.arguments if _named(a.type) not in removed))
+            fields.append(f)
+        if not fields:
+            return None
+        interfaces = tuple(i for i in node.interfaces or () if i.name.value not in removed)
+        return _copy(node, interfaces=interfaces, fields=tuple(fields))
+    if isinstance(node, UnionTypeDefinitionNode):
+        members = tuple(t for t in node.types or () if t.name.value not in removed)
+        return _copy(node, types=members) if members else None
+    if isinstance(node, InputObjectTypeDefinitionNode):
+        return _copy(node, fields=tuple(f for f in node.fields or () if _named(f.type) not in removed))
+    return node
+
+
+def _kind(node: TypeDefinitionNode) -> str:
+    if isinstance(node, ObjectTypeDefinitionNode):
+        return "OBJECT"
+    if isinstance(node, InterfaceTypeDefinitionNode):
+        return "INTERFACE"
+    if isinstance(node, UnionTypeDefinitionNode):
+        return "UNION"
+    if isinstance(node, EnumTypeDefinitionNode):
+        return "ENUM"
+    if isinstance(node, InputObjectTypeDefinitionNode):
+        return "INPUT_OBJECT"
+    if isinstance(node, ScalarTypeDefinitionNode):
+        return "SCALAR"
+    return "OTHER"
+
+
+def _directives(node: Any, name: str) -> Iterable[dict[str, Any]]:
+    for d in getattr(node, "directives", None) or ():
+        if d.name.value == name:
+            yield _args(d)
+
+
+def load_supergraph(sdl: str) -> Supergraph:
+    """Parse and check a supergraph SDL; raise SupergraphError with a clear message when it is unusable."""
+    try:
+        doc = parse(sdl, no_location=True)
+    except GraphQLError as exc:
+        raise SupergraphError("SUPERGRAPH_INVALID", f"supergraph SDL does not parse: {exc.message}") from exc
+    names = _read_links(doc)
+    join = names.versions["join"]
+
+    # Subgraphs: join__Graph enum values.
+    graph_enum = names.directive("join", "Graph")
+    graph_dir = names.directive("join", "graph")
+    graph_names: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    for definition in doc.definitions:
+        if isinstance(definition, EnumTypeDefinitionNode) and definition.name.value == graph_enum:
+            for value in definition.values or ():
+                for args in _directives(value, graph_dir):
+                    name = args.get("name")
+                    if not isinstance(name, str):
+                        raise SupergraphError(
+                            "SUPERGRAPH_INVALID", f"{graph_enum}.{value.name.value} has no @{graph_dir}(name:)"
+                        )
+                    graph_names[value.name.value] = name
+                    urls[name] = args.get("url") or ""
+    if not graph_names:
+        raise SupergraphError("SUPERGRAPH_INVALID", f"the supergraph declares no subgraphs (enum {graph_enum})")
+
+    try:
+        full_schema = _build_schema(doc, names, api=False)
+        api_schema = _build_schema(doc, names, api=True)
+    except (GraphQLError, TypeError) as exc:
+        raise SupergraphError("SUPERGRAPH_INVALID", f"supergraph schema is invalid: {exc}") from exc
+    from graphql import validate_schema
+
+    problems = validate_schema(api_schema)
+    if problems:
+        raise SupergraphError(
+            "SUPERGRAPH_INVALID", "supergraph API schema is invalid: " + "; ".join(p.message for p in problems[:5])
+        )
+
+    def graph_of(args: dict[str, Any], where: str) -> str:
+        g = args.get("graph")
+        if g not in graph_names:
+            raise SupergraphError("SUPERGRAPH_INVALID", f"{where} names unknown subgraph {g!r}")
+        return graph_names[g]
+
+    inacc = names.directive("inaccessible")
+    d_type = names.directive("join", "type")
+    d_field = names.directive("join", "field")
+    d_owner = names.directive("join", "owner")
+    d_impl = names.directive("join", "implements")
+    d_member = names.directive("join", "unionMember")
+    d_enum = names.directive("join", "enumValue")
+    all_graphs = frozenset(graph_names.values())
+    subgraph_by_name = set(all_graphs)
+
+    types: dict[str, TypeMeta] = {}
+    for definition in doc.definitions:
+        if not isinstance(definition, TypeDefinitionNode):
+            continue
+        tname = definition.name.value
+        if names.is_machinery(tname):
+            continue
+        meta = TypeMeta(name=tname, kind=_kind(definition), inaccessible=_has_directive(definition, inacc))
+        owner: str | None = None
+        for args in _directives(definition, d_owner):
+            owner = graph_of(args, f"@{d_owner} on {tname}")
+        for args in _directives(definition, d_type):
+            g = graph_of(args, f"@{d_type} on {tname}")
+            key = args.get("key")
+            jt = JoinType(
+                graph=g,
+                key=key,
+                key_selection=_field_set(key, tname) if key else None,
+                resolvable=args.get("resolvable", True) is not False,
+                extension=bool(args.get("extension", False)),
+                is_interface_object=bool(args.get("isInterfaceObject", False)),
+            )
+            meta.join_types.append(jt)
+        graphs = frozenset(jt.graph for jt in meta.join_types) or all_graphs
+        meta.graphs = graphs
+        meta.interface_object_in = frozenset(jt.graph for jt in meta.join_types if jt.is_interface_object)
+
+        if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+            impl: dict[str, set[str]] = {}
+            has_impl_dir = False
+            for args in _directives(definition, d_impl):
+                has_impl_dir = True
+                impl.setdefault(graph_of(args, f"@{d_impl} on {tname}"), set()).add(args["interface"])
+            if not has_impl_dir and join < (0, 2):
+                for g in graphs:
+                    impl[g] = {i.name.value for i in definition.interfaces or ()}
+            elif not has_impl_dir:
+                for g in graphs:
+                    impl.setdefault(g, set())
+            meta.implements_in = {g: frozenset(v) for g, v in impl.items()}
+            for fnode in definition.fields or ():
+                fmeta = _field_meta(fnode, tname, names, d_field, graph_of, graphs, owner, subgraph_by_name)
+                meta.fields[fmeta.name] = fmeta
+        elif isinstance(definition, UnionTypeDefinitionNode):
+            members: dict[str, set[str]] = {}
+            has_member_dir = False
+            for args in _directives(definition, d_member):
+                has_member_dir = True
+                members.setdefault(graph_of(args, f"@{d_member} on {tname}"), set()).add(args["member"])
+            meta.union_members_in = {g: frozenset(v) for g, v in members.items()}
+            if not has_member_dir:
+                meta.union_members_in = {}  # filled below from member types' graphs
+                for g in graphs:
+                    meta.union_members_in[g] = frozenset(t.name.value for t in definition.types or ())
+        elif isinstance(definition, EnumTypeDefinitionNode):
+            values: dict[str, set[str]] = {}
+            for vnode in definition.values or ():
+                dirs = list(_directives(vnode, d_enum))
+                for g in [graph_of(a, f"@{d_enum} on {tname}") for a in dirs] if dirs else graphs:
+                    values.setdefault(g, set()).add(vnode.name.value)
+            meta.enum_values_in = {g: frozenset(v) for g, v in values.items()}
+        types[tname] = meta
+
+    # Without @join__unionMember (join v0.1/v0.2), a member counts in a graph only if that graph knows it.
+    for meta in types.values():
+        if meta.kind == "UNION":
+            for g, members in list(meta.union_members_in.items()):
+                meta.union_members_in[g] = frozenset(m for m in members if m in types and g in types[m].graphs)
+
+    digest = hashlib.sha256(sdl.encode()).hexdigest()
+    return Supergraph(
+        sdl=sdl,
+        sdl_hash=digest,
+        api_schema=api_schema,
+        full_schema=full_schema,
+        subgraph_urls=urls,
+        types=types,
+        join_version=join,
+    )
+
+
+def _field_set(fields: str, where: str) -> SelectionSetNode:
+    try:
+        return parse_field_set(fields)
+    except GraphQLError as exc:
+        raise SupergraphError("SUPERGRAPH_INVALID", f"bad field set {fields!r} on {where}: {exc.message}") from exc
+
+
+def _field_meta(
+    fnode: Any,
+    tname: str,
+    names: _Names,
+    d_field: str,
+    graph_of: Any,
+    type_graphs: frozenset[str],
+    owner: str | None,
+    subgraph_names: set[str],
+) -> FieldMeta:
+    fname = fnode.name.value
+    meta = FieldMeta(
+        name=fname,
+        parent=tname,
+        type_str=_type_str(fnode.type),
+        named_type=_named(fnode.type),
+        inaccessible=_has_directive(fnode, names.directive("inaccessible")),
+    )
+    for args in _directives(fnode, d_field):
+        g = graph_of(args, f"@{d_field} on {tname}.{fname}") if "graph" in args else None
+        jf = JoinField(
+            graph=g,
+            requires=args.get("requires"),
+            provides=args.get("provides"),
+            type=args.get("type"),
+            external=bool(args.get("external", False)),
+            override=args.get("override"),
+            override_label=args.get("overrideLabel"),
+            used_overridden=bool(args.get("usedOverridden", False)),
+        )
+        if jf.requires:
+            jf.requires_selection = _field_set(jf.requires, f"{tname}.{fname} @requires")
+        if jf.provides:
+            jf.provides_selection = _field_set(jf.provides, f"{tname}.{fname} @provides")
+        meta.join_fields.append(jf)
+
+    if not meta.join_fields:
+        available = {owner} if owner else set(type_graphs)
+        resolvable = set(available)
+    else:
+        available = set()
+        resolvable = set()
+        for jf in meta.join_fields:
+            if jf.graph is None:
+                continue
+            available.add(jf.graph)
+            if not jf.external and not jf.used_overridden:
+                resolvable.add(jf.graph)
+            if jf.requires_selection is not None:
+                meta.requires[jf.graph] = jf.requires_selection
+            if jf.provides_selection is not None:
+                meta.provides[jf.graph] = jf.provides_selection
+            if jf.type:
+                meta.type_in[jf.graph] = jf.type
+        for jf in meta.join_fields:
+            if jf.graph is None or not jf.override or jf.override not in subgraph_names:
+                continue
+            if jf.override_label and not _label_on(jf.override_label):
+                # Progressive override not rolled out: the original subgraph keeps the field.
+                resolvable.discard(jf.graph)
+                resolvable.add(jf.override)
+            else:
+                resolvable.discard(jf.override)
+    meta.available_in = frozenset(available)
+    meta.resolvable_in = frozenset(resolvable)
+    return meta
+
+
+def _label_on(label: str) -> bool:
+    m = re.fullmatch(r"percent\(([\d.]+)\)", label)
+    return bool(m and float(m.group(1)) >= 100)
+
+
+def describe_type(schema: GraphQLSchema, name: str) -> str:
+    """SDL of one type of a schema (for messages and debugging)."""
+    t = schema.get_type(name)
+    return print_type(t) if t else ""

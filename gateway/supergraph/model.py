@@ -1,0 +1,74 @@
+"""Routing metadata read from a supergraph's `join__` directives: who resolves which type and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import SelectionSetNode
+
+
+@dataclass(slots=True)
+class JoinType:
+    """One `@join__type` application: `graph` knows the type, maybe with a key."""
+
+    graph: str
+    key: str | None = None
+    key_selection: SelectionSetNode | None = None
+    resolvable: bool = True
+    extension: bool = False
+    is_interface_object: bool = False
+
+
+@dataclass(slots=True)
+class JoinField:
+    """One `@join__field` application (graph None: a field the composer marked without a graph)."""
+
+    graph: str | None
+    requires: str | None = None
+    requires_selection: SelectionSetNode | None = None
+    provides: str | None = None
+    provides_selection: SelectionSetNode | None = None
+    type: str | None = None
+    external: bool = False
+    override: str | None = None
+    override_label: str | None = None
+    used_overridden: bool = False
+
+
+@dataclass(slots=True)
+class FieldMeta:
+    name: str
+    parent: str
+    type_str: str
+    named_type: str
+    join_fields: list[JoinField] = field(default_factory=list)
+    inaccessible: bool = False
+    # Subgraphs where the field exists (external included) and where it can be resolved.
+    available_in: frozenset[str] = frozenset()
+    resolvable_in: frozenset[str] = frozenset()
+    requires: dict[str, SelectionSetNode] = field(default_factory=dict)
+    provides: dict[str, SelectionSetNode] = field(default_factory=dict)
+    # The subgraph's own type when it differs from the supergraph's (`join__field(type:)`).
+    type_in: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TypeMeta:
+    name: str
+    kind: str  # OBJECT, INTERFACE, UNION, ENUM, INPUT_OBJECT, SCALAR
+    join_types: list[JoinType] = field(default_factory=list)
+    graphs: frozenset[str] = frozenset()
+    fields: dict[str, FieldMeta] = field(default_factory=dict)
+    implements_in: dict[str, frozenset[str]] = field(default_factory=dict)
+    union_members_in: dict[str, frozenset[str]] = field(default_factory=dict)
+    enum_values_in: dict[str, frozenset[str]] = field(default_factory=dict)
+    inaccessible: bool = False
+    interface_object_in: frozenset[str] = frozenset()
+
+    def keys_in(self, graph: str, resolvable_only: bool = True) -> list[JoinType]:
+        """Keys `graph` declares for this type; resolvable ones only unless asked."""
+        return [
+            jt
+            for jt in self.join_types
+            if jt.graph == graph and jt.key_selection is not None and (jt.resolvable or not resolvable_only)
+        ]
