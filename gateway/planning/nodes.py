@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 LIST = "@"
 """Flatten path segment meaning "each element of the list here"."""
@@ -24,7 +23,7 @@ class TypeCondition:
         return "|[" + "|".join(self.types) + "]"
 
 
-PathSegment = Union[str, TypeCondition]
+PathSegment = str | TypeCondition
 FlattenPath = tuple[PathSegment, ...]
 
 
@@ -56,7 +55,7 @@ class RequiresInlineFragment:
     selections: tuple[RequiresSelection, ...]
 
 
-RequiresSelection = Union[RequiresField, RequiresInlineFragment]
+RequiresSelection = RequiresField | RequiresInlineFragment
 
 
 # --- rewrites ---
@@ -78,7 +77,7 @@ class KeyRenamer:
     rename_key_to: str
 
 
-Rewrite = Union[ValueSetter, KeyRenamer]
+Rewrite = ValueSetter | KeyRenamer
 
 
 # --- plan nodes ---
@@ -130,7 +129,7 @@ class ConditionNode:
     else_clause: PlanNode | None
 
 
-PlanNode = Union[FetchNode, FlattenNode, SequenceNode, ParallelNode, ConditionNode]
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)

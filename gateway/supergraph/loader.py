@@ -380,10 +380,10 @@ def load_supergraph(sdl: str) -> Supergraph:
         types[tname] = meta
 
     # Without @join__unionMember (join v0.1/v0.2), a member counts in a graph only if that graph knows it.
-    for meta in types.values():
-        if meta.kind == "UNION":
-            for g, members in list(meta.union_members_in.items()):
-                meta.union_members_in[g] = frozenset(m for m in members if m in types and g in types[m].graphs)
+    for umeta in types.values():
+        if umeta.kind == "UNION":
+            for g, known in list(umeta.union_members_in.items()):
+                umeta.union_members_in[g] = frozenset(m for m in known if m in types and g in types[m].graphs)
 
     digest = hashlib.sha256(sdl.encode()).hexdigest()
     return Supergraph(
