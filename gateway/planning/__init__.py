@@ -1,0 +1,28 @@
+"""Operation to query plan: the Fetch / Sequence / Parallel / Flatten / Condition tree."""
+
+from .errors import PlanningError
+from .nodes import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+    print_plan,
+)
+from .planner import build_query_plan, select_operation
+
+__all__ = [
+    "ConditionNode",
+    "FetchNode",
+    "FlattenNode",
+    "ParallelNode",
+    "PlanNode",
+    "PlanningError",
+    "QueryPlan",
+    "SequenceNode",
+    "build_query_plan",
+    "print_plan",
+    "select_operation",
+]

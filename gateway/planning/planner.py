@@ -1,0 +1,54 @@
+"""Entry point of the planning layer: a validated operation to a QueryPlan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
+
+from ..supergraph import Supergraph
+from .assemble import Assembler
+from .builder import Builder
+from .errors import PlanningError
+from .nodes import QueryPlan, iter_fetches
+from .normalize import Normalizer
+
+
+def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(ops) != 1:
+            raise PlanningError("OPERATION_NOT_FOUND", "operationName is required when a document has several operations")
+        return ops[0]
+    for op in ops:
+        if op.name and op.name.value == operation_name:
+            return op
+    raise PlanningError("OPERATION_NOT_FOUND", f'Unknown operation named "{operation_name}".')
+
+
+def build_query_plan(
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: dict[str, Any] | None = None,
+) -> QueryPlan:
+    """Plan a parsed, validated operation; raise PlanningError when no plan can serve it."""
+    op = select_operation(document, operation_name)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    kind = op.operation.value
+    schema = supergraph.api_schema
+    root = {"query": schema.query_type, "mutation": schema.mutation_type, "subscription": schema.subscription_type}[kind]
+    if root is None:
+        raise PlanningError("QUERY_PLANNING_FAILED", f"the schema has no {kind} type")
+    if kind == "subscription":
+        raise PlanningError("QUERY_PLANNING_FAILED", "subscriptions are not supported yet")
+    sel = Normalizer(supergraph, fragments).selection(root.name, op.selection_set)
+    builder = Builder(supergraph, kind)
+    try:
+        builder.plan_root(root.name, sel)
+    except RecursionError as exc:
+        raise PlanningError("QUERY_PLANNING_FAILED", "the operation is too deep to plan") from exc
+    node = Assembler(builder, op).build(builder.groups)
+    plan = QueryPlan(node)
+    object.__setattr__(plan, "fetch_count", sum(1 for _ in iter_fetches(node)))
+    return plan
