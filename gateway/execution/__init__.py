@@ -1,0 +1,30 @@
+"""Execution: walk a QueryPlan against subgraphs, merge their answers, shape the client's response."""
+
+from gateway.execution.entities import TypeMatcher, apply_rewrites, collect_at_path, project_representation
+from gateway.execution.executor import Executor
+from gateway.execution.merge import deep_merge
+from gateway.execution.operation import (
+    Planner,
+    PreparedOperation,
+    SupergraphView,
+    coerce_variables,
+    prepare_operation,
+    select_operation,
+)
+from gateway.execution.shaping import ShapingProgram
+
+__all__ = [
+    "Executor",
+    "Planner",
+    "PreparedOperation",
+    "ShapingProgram",
+    "SupergraphView",
+    "TypeMatcher",
+    "apply_rewrites",
+    "coerce_variables",
+    "collect_at_path",
+    "deep_merge",
+    "prepare_operation",
+    "project_representation",
+    "select_operation",
+]

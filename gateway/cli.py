@@ -1,0 +1,117 @@
+"""The `fedgate` command line: a click group so each layer can add its commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import orjson
+
+from gateway.config import ConfigError, GatewayConfig, load_config
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"fedgate: error: {message}", err=True)
+    sys.exit(1)
+
+
+def _load_supergraph(path: str) -> Any:
+    """Read and load the supergraph at `path`, or exit 1 with a one-line reason."""
+    from gateway.supergraph import SupergraphError, load_supergraph
+
+    try:
+        sdl = Path(path).read_text()
+    except OSError as exc:
+        _fail(f"cannot read supergraph {path}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        _fail(f"cannot read supergraph {path}: not UTF-8 text")
+    try:
+        return load_supergraph(sdl)
+    except SupergraphError as exc:
+        _fail(f"invalid supergraph {path}: [{exc.code}] {exc.message}")
+    except Exception as exc:  # noqa: BLE001 - a loader bug must still give a one-line message
+        _fail(f"invalid supergraph {path}: {type(exc).__name__}: {exc}")
+
+
+@click.group()
+@click.version_option(package_name="fedgate")
+def main() -> None:
+    """fedgate: a GraphQL federation gateway (Apollo Federation 2)."""
+
+
+@main.command()
+@click.option("--supergraph", "supergraph_path", required=True, type=click.Path(), help="Supergraph SDL file.")
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1, or `host` in the config).")
+@click.option("--port", default=None, type=int, help="Listen port (default 4000, or `port` in the config).")
+@click.option("--config", "config_path", default=None, type=click.Path(), help="fedgate.yaml.")
+@click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
+def serve(supergraph_path: str, host: str | None, port: int | None, config_path: str | None, log_level: str) -> None:
+    """Serve the supergraph over HTTP: POST/GET /graphql and GET /health."""
+    try:
+        config: GatewayConfig = load_config(config_path)
+    except ConfigError as exc:
+        _fail(exc.message)
+    if host is not None:
+        config = config.model_copy(update={"host": host})
+    if port is not None:
+        config = config.model_copy(update={"port": port})
+    supergraph = _load_supergraph(supergraph_path)
+
+    import uvicorn
+
+    from gateway.server import create_app
+
+    app = create_app(supergraph, config)
+    uvicorn.run(app, host=config.host, port=config.port, log_level=log_level, access_log=False)
+
+
+@main.command()
+@click.option("--supergraph", "supergraph_path", required=True, type=click.Path(), help="Supergraph SDL file.")
+@click.option("--variables", default=None, help="Variables as a JSON object.")
+@click.option("--operation-name", default=None, help="Operation to plan when the file holds several.")
+@click.argument("operation_file", type=click.Path())
+def plan(supergraph_path: str, operation_file: str, variables: str | None, operation_name: str | None) -> None:
+    """Print the query plan of OPERATION_FILE in Apollo's text form."""
+    from graphql import GraphQLError, parse, validate
+
+    from gateway.errors import GatewayRequestError
+    from gateway.execution import select_operation
+    from gateway.planning import build_query_plan
+    from gateway.planning.nodes import print_plan
+
+    supergraph = _load_supergraph(supergraph_path)
+    try:
+        text = Path(operation_file).read_text()
+    except OSError as exc:
+        _fail(f"cannot read operation {operation_file}: {exc.strerror or exc}")
+    parsed_variables = None
+    if variables:
+        try:
+            parsed_variables = orjson.loads(variables)
+        except orjson.JSONDecodeError:
+            _fail("--variables is not valid JSON")
+        if not isinstance(parsed_variables, dict):
+            _fail("--variables must be a JSON object")
+    try:
+        document = parse(text)
+    except GraphQLError as exc:
+        _fail(f"{operation_file}: {exc}")
+    errors = validate(supergraph.api_schema, document)
+    if errors:
+        _fail(f"{operation_file}: " + "; ".join(e.message for e in errors))
+    try:
+        select_operation(document, operation_name)
+    except GatewayRequestError as exc:
+        _fail(exc.errors[0]["message"])
+    try:
+        query_plan = build_query_plan(supergraph, document, operation_name, parsed_variables)
+    except Exception as exc:  # noqa: BLE001
+        code = getattr(exc, "code", type(exc).__name__)
+        _fail(f"cannot plan {operation_file}: [{code}] {getattr(exc, 'message', exc)}")
+    click.echo(print_plan(query_plan))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

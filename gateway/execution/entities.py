@@ -1,0 +1,199 @@
+"""Entities at a Flatten path, their representations (requires projection), and rewrites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway.execution.merge import deep_merge
+from gateway.planning.nodes import (
+    LIST,
+    FlattenPath,
+    KeyRenamer,
+    RequiresField,
+    RequiresSelection,
+    Rewrite,
+    TypeCondition,
+    ValueSetter,
+)
+
+ResponsePath = tuple[str | int, ...]
+Satisfies = Callable[[str, str], bool]
+"""`satisfies(typename, condition)`: typename is condition or one of its possible types."""
+
+
+class TypeMatcher:
+    """Memoised type-condition checks over the supergraph's possible types (inaccessible types included)."""
+
+    __slots__ = ("_satisfies", "_one_way", "_either_way")
+
+    def __init__(self, satisfies: Satisfies) -> None:
+        self._satisfies = satisfies
+        self._one_way: dict[tuple[str, str], bool] = {}
+        self._either_way: dict[tuple[str, str], bool] = {}
+
+    def satisfies(self, typename: str, condition: str) -> bool:
+        """`typename` is `condition` or a possible type of it."""
+        key = (typename, condition)
+        hit = self._one_way.get(key)
+        if hit is None:
+            hit = typename == condition or self._satisfies(typename, condition)
+            self._one_way[key] = hit
+        return hit
+
+    def overlaps(self, typename: str, condition: str) -> bool:
+        """The requires rule: a fragment applies when the types are related in either direction."""
+        key = (typename, condition)
+        hit = self._either_way.get(key)
+        if hit is None:
+            hit = self.satisfies(typename, condition) or self.satisfies(condition, typename)
+            self._either_way[key] = hit
+        return hit
+
+
+def _expand_lists(items: list[tuple[Any, ResponsePath]]) -> list[tuple[Any, ResponsePath]]:
+    """Replace lists by their non-null elements (nested lists too), keeping order."""
+    if not any(type(value) is list for value, _ in items):
+        return items
+    out: list[tuple[Any, ResponsePath]] = []
+    stack = list(reversed(items))
+    while stack:
+        value, path = stack.pop()
+        if type(value) is list:
+            for i in range(len(value) - 1, -1, -1):
+                item = value[i]
+                if item is not None:
+                    stack.append((item, (*path, i)))
+        else:
+            out.append((value, path))
+    return out
+
+
+def collect_at_path(
+    root: dict[str, Any], path: FlattenPath, matcher: TypeMatcher
+) -> tuple[list[dict[str, Any]], list[ResponsePath]]:
+    """The objects found at a Flatten `path` and their response paths, in document order.
+
+    `@` iterates a list (lists are also iterated implicitly where a key is expected); a TypeCondition
+    keeps objects whose `__typename` satisfies one of its types or that have no `__typename`; nulls
+    and missing keys are skipped.
+    """
+    current: list[tuple[Any, ResponsePath]] = [(root, ())]
+    for seg in path:
+        if seg == LIST:
+            current = _expand_lists(current)
+            continue
+        current = _expand_lists(current)
+        nxt: list[tuple[Any, ResponsePath]] = []
+        if isinstance(seg, TypeCondition):
+            types = seg.types
+            for value, p in current:
+                if type(value) is dict:
+                    tn = value.get("__typename")
+                    if tn is None or any(matcher.satisfies(tn, t) for t in types):
+                        nxt.append((value, p))
+        else:
+            for value, p in current:
+                if type(value) is dict:
+                    child = value.get(seg)
+                    if child is not None:
+                        nxt.append((child, (*p, seg)))
+        current = nxt
+    current = _expand_lists(current)
+    entities: list[dict[str, Any]] = []
+    paths: list[ResponsePath] = []
+    for value, p in current:
+        if type(value) is dict:
+            entities.append(value)
+            paths.append(p)
+    return entities, paths
+
+
+class _MissingField(Exception):
+    """A required field is absent: an earlier fetch failed, so this entity gets no representation."""
+
+
+def _project_object(
+    obj: dict[str, Any], selections: tuple[RequiresSelection, ...], matcher: TypeMatcher
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for sel in selections:
+        if isinstance(sel, RequiresField):
+            read_key = sel.alias or sel.name
+            if read_key not in obj:
+                raise _MissingField(read_key)
+            value = obj[read_key]
+            if sel.selections and value is not None:
+                value = _project_value(value, sel.selections, matcher)
+            existing = out.get(sel.name)
+            if type(existing) is dict and type(value) is dict:
+                deep_merge(existing, value)
+            else:
+                out[sel.name] = value
+        else:
+            cond = sel.type_condition
+            if cond is not None:
+                tn = obj.get("__typename")
+                if tn is None or not matcher.overlaps(tn, cond):
+                    continue
+            deep_merge(out, _project_object(obj, sel.selections, matcher))
+    return out
+
+
+def _project_value(value: Any, selections: tuple[RequiresSelection, ...], matcher: TypeMatcher) -> Any:
+    if type(value) is dict:
+        return _project_object(value, selections, matcher)
+    if type(value) is list:
+        return [None if v is None else _project_value(v, selections, matcher) for v in value]
+    return value
+
+
+def project_representation(
+    entity: dict[str, Any], requires: tuple[RequiresSelection, ...], matcher: TypeMatcher
+) -> dict[str, Any] | None:
+    """The representation of `entity` under `requires`, `__typename` first; None when it cannot be built
+
+    (no `__typename`, or a required field missing because an earlier fetch failed).
+    """
+    typename = entity.get("__typename")
+    if typename is None:
+        return None
+    try:
+        rep = _project_object(entity, requires, matcher)
+    except _MissingField:
+        return None
+    if next(iter(rep), None) != "__typename":
+        rep.pop("__typename", None)
+        rep = {"__typename": typename, **rep}
+    return rep
+
+
+def apply_rewrites(value: Any, rewrites: tuple[Rewrite, ...], matcher: TypeMatcher) -> None:
+    """Apply ValueSetters / KeyRenamers in place; `... on T` path segments guard on `__typename`."""
+    for rewrite in rewrites:
+        _apply_rewrite(value, rewrite, 0, matcher)
+
+
+def _apply_rewrite(value: Any, rewrite: Rewrite, index: int, matcher: TypeMatcher) -> None:
+    if type(value) is list:
+        for item in value:
+            _apply_rewrite(item, rewrite, index, matcher)
+        return
+    if type(value) is not dict:
+        return
+    path = rewrite.path
+    if index >= len(path):
+        return
+    seg = path[index]
+    if seg.startswith("... on "):
+        tn = value.get("__typename")
+        if tn is not None and matcher.satisfies(tn, seg[7:]):
+            _apply_rewrite(value, rewrite, index + 1, matcher)
+        return
+    if index < len(path) - 1:
+        _apply_rewrite(value.get(seg), rewrite, index + 1, matcher)
+        return
+    if isinstance(rewrite, ValueSetter):
+        value[seg] = rewrite.set_value_to
+    elif isinstance(rewrite, KeyRenamer) and seg in value:
+        value[rewrite.rename_key_to] = value.pop(seg)

@@ -1,0 +1,319 @@
+"""Walk a QueryPlan: run fetches, build representations, merge results, map errors, shape the response."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from graphql import execute as graphql_execute
+
+from gateway.errors import (
+    DOWNSTREAM_SERVICE_ERROR,
+    INTERNAL_SERVER_ERROR,
+    SUBGRAPH_REQUEST_FAILED,
+    GraphQLErrorDict,
+    error_dict,
+)
+from gateway.execution.entities import (
+    ResponsePath,
+    TypeMatcher,
+    apply_rewrites,
+    collect_at_path,
+    project_representation,
+)
+from gateway.execution.merge import deep_merge
+from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
+from gateway.planning.nodes import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+)
+from gateway.transport import Transport, TransportError
+
+log = logging.getLogger("fedgate.execution")
+
+_REPS_KEY = b'"representations":['
+
+
+class Executor:
+    """Executes prepared operations against one supergraph through one transport."""
+
+    def __init__(self, supergraph: SupergraphView, transport: Transport) -> None:
+        self.supergraph = supergraph
+        self.transport = transport
+        self.matcher = TypeMatcher(supergraph.satisfies)
+
+    async def execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any],
+        raw_variables: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The GraphQL response (`data`, and `errors` when any) for one request.
+
+        `variables` are coerced (defaults applied); `raw_variables` are the client's, used only for
+        introspection.
+        """
+        if prepared.plan_error is not None:
+            return {"data": None, "errors": [prepared.plan_error]}
+        run = _Run(self, prepared, variables, headers)
+        if prepared.plan is not None and prepared.plan.node is not None:
+            await run.node(prepared.plan.node)
+        introspection = None
+        if prepared.introspection_document is not None:
+            introspection = self._introspect(prepared, raw_variables, run.errors)
+        program = prepared.shaping_program(variables)
+        data = program.shape(run.data, run.errors, introspection)
+        response: dict[str, Any] = {"data": data}
+        if run.errors:
+            response["errors"] = run.errors
+        return response
+
+    def _introspect(
+        self, prepared: PreparedOperation, raw_variables: Mapping[str, Any] | None, errors: list[GraphQLErrorDict]
+    ) -> dict[str, Any] | None:
+        assert prepared.introspection_document is not None
+        result = graphql_execute(
+            self.supergraph.api_schema,
+            prepared.introspection_document,
+            variable_values=dict(raw_variables or {}),
+            operation_name=prepared.operation_name,
+        )
+        if inspect.isawaitable(result):  # pragma: no cover - introspection resolvers are synchronous
+            raise RuntimeError("introspection unexpectedly asynchronous")
+        for err in result.errors or ():
+            errors.append(err.formatted)  # type: ignore[arg-type]
+        return result.data
+
+
+class _Run:
+    """The state of one request: merged data and errors so far."""
+
+    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher")
+
+    def __init__(
+        self,
+        executor: Executor,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        self.executor = executor
+        self.prepared = prepared
+        self.variables = variables
+        self.headers = headers
+        self.data: dict[str, Any] = {}
+        self.errors: list[GraphQLErrorDict] = []
+        self.matcher = executor.matcher
+
+    async def node(self, node: PlanNode) -> None:
+        if isinstance(node, FetchNode):
+            await self._guarded(self.fetch_root(node))
+        elif isinstance(node, FlattenNode):
+            inner = node.node
+            if isinstance(inner, FetchNode):
+                await self._guarded(self.fetch_flatten(inner, node))
+            else:  # not produced by the planner today; run the inner node at the root
+                await self.node(inner)
+        elif isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self.node(child)
+        elif isinstance(node, ParallelNode):
+            await asyncio.gather(*(self.node(child) for child in node.nodes))
+        elif isinstance(node, ConditionNode):
+            branch = node.if_clause if self.variables.get(node.condition) else node.else_clause
+            if branch is not None:
+                await self.node(branch)
+
+    async def _guarded(self, coro: Any) -> None:
+        """Run one fetch; a bug in it becomes an error for that fetch instead of failing the request."""
+        try:
+            await coro
+        except Exception:  # noqa: BLE001
+            log.exception("fetch failed unexpectedly")
+            self.errors.append(error_dict("Internal error while executing a subgraph fetch.", INTERNAL_SERVER_ERROR))
+
+    def _body(self, fetch: PreparedFetch, reps: list[bytes] | None) -> bytes:
+        parts: list[bytes] = []
+        if reps is not None:
+            parts.append(_REPS_KEY + b",".join(reps) + b"]")
+        variables = self.variables
+        for name, key in fetch.variables:
+            if name in variables:
+                parts.append(key + orjson.dumps(variables[name]))
+        return fetch.body_prefix + b",".join(parts) + b"}}"
+
+    async def _send(self, node: FetchNode, body: bytes) -> tuple[Any, list[Any]]:
+        """(data, raw GraphQL errors) of one subgraph request; transport failures are recorded here."""
+        fetch = self.prepared.fetches[id(node)]
+        service = fetch.service_name
+        if fetch.url is None:
+            self.errors.append(
+                error_dict(f"No URL for subgraph '{service}'.", SUBGRAPH_REQUEST_FAILED, serviceName=service)
+            )
+            return None, []
+        try:
+            response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
+        except TransportError as exc:
+            self.errors.append(error_dict(exc.message, exc.code, serviceName=service))
+            return None, []
+        body_json = response.body
+        if type(body_json) is not dict or ("data" not in body_json and "errors" not in body_json):
+            self.errors.append(
+                error_dict(
+                    f"HTTP fetch failed from '{service}': {response.status}: response is not a GraphQL response",
+                    SUBGRAPH_REQUEST_FAILED,
+                    serviceName=service,
+                )
+            )
+            return None, []
+        raw_errors = body_json.get("errors") or []
+        if type(raw_errors) is not list:
+            raw_errors = [raw_errors]
+        data = body_json.get("data")
+        if response.status >= 400 and not raw_errors:
+            self.errors.append(
+                error_dict(f"HTTP fetch failed from '{service}': {response.status}", SUBGRAPH_REQUEST_FAILED, serviceName=service)
+            )
+        return data, raw_errors
+
+    def _add_errors(self, service: str, raw_errors: list[Any], paths_for: Any = None) -> None:
+        """Record subgraph errors with `extensions.serviceName`; `paths_for(path)` maps a subgraph path to
+        response paths (an empty list drops the path)."""
+        for raw in raw_errors:
+            if type(raw) is not dict:
+                raw = {"message": str(raw)}
+            err: GraphQLErrorDict = {"message": raw.get("message") or "Subgraph error"}
+            if raw.get("locations"):
+                err["locations"] = raw["locations"]
+            ext = dict(raw["extensions"]) if type(raw.get("extensions")) is dict else {}
+            ext.setdefault("code", DOWNSTREAM_SERVICE_ERROR)
+            ext["serviceName"] = service
+            path = raw.get("path")
+            if type(path) is not list or not path:
+                err["extensions"] = ext
+                self.errors.append(err)
+                continue
+            targets = paths_for(path) if paths_for is not None else [path]
+            if not targets:
+                err["extensions"] = ext
+                self.errors.append(err)
+                continue
+            for target in targets:
+                copy = dict(err)
+                copy["path"] = target
+                copy["extensions"] = ext
+                self.errors.append(copy)
+
+    async def fetch_root(self, node: FetchNode) -> None:
+        fetch = self.prepared.fetches[id(node)]
+        data, raw_errors = await self._send(node, self._body(fetch, None))
+        if raw_errors:
+            self._add_errors(fetch.service_name, raw_errors)
+        if type(data) is dict:
+            if node.output_rewrites:
+                apply_rewrites(data, node.output_rewrites, self.matcher)
+            deep_merge(self.data, data)
+
+    async def fetch_flatten(self, node: FetchNode, flatten: FlattenNode) -> None:
+        entities, paths = collect_at_path(self.data, flatten.path, self.matcher)
+        if not entities:
+            return
+        if node.requires is None:
+            await self._fetch_reentry(node, entities, paths)
+            return
+        fetch = self.prepared.fetches[id(node)]
+        matcher = self.matcher
+        index_of: dict[bytes, int] = {}
+        reps: list[bytes] = []
+        rep_index: list[int] = []
+        for entity in entities:
+            rep = project_representation(entity, node.requires, matcher)
+            if rep is None:
+                rep_index.append(-1)
+                continue
+            if node.input_rewrites:
+                apply_rewrites(rep, node.input_rewrites, matcher)
+            key = orjson.dumps(rep)
+            idx = index_of.get(key)
+            if idx is None:
+                idx = index_of[key] = len(reps)
+                reps.append(key)
+            rep_index.append(idx)
+        if not reps:
+            return
+        data, raw_errors = await self._send(node, self._body(fetch, reps))
+        if raw_errors:
+            self._add_errors(fetch.service_name, raw_errors, _EntityPaths(paths, rep_index))
+        if data is None:
+            return
+        results = data.get("_entities") if type(data) is dict else None
+        if type(results) is not list or len(results) != len(reps):
+            if not raw_errors:
+                self.errors.append(
+                    error_dict(
+                        f"Subgraph '{fetch.service_name}' returned {_describe(results)} `_entities` for "
+                        f"{len(reps)} representations.",
+                        SUBGRAPH_REQUEST_FAILED,
+                        serviceName=fetch.service_name,
+                    )
+                )
+            return
+        if node.output_rewrites:
+            apply_rewrites(results, node.output_rewrites, matcher)
+        for entity, idx in zip(entities, rep_index, strict=True):
+            if idx >= 0:
+                result = results[idx]
+                if type(result) is dict:
+                    deep_merge(entity, result)
+
+    async def _fetch_reentry(self, node: FetchNode, entities: list[dict[str, Any]], paths: list[ResponsePath]) -> None:
+        """A non-entity fetch under a Flatten: one request, merged at every object on the path."""
+        fetch = self.prepared.fetches[id(node)]
+        data, raw_errors = await self._send(node, self._body(fetch, None))
+        if raw_errors:
+            self._add_errors(
+                fetch.service_name, raw_errors, lambda path: [[*p, *path] for p in paths]
+            )
+        if type(data) is dict:
+            if node.output_rewrites:
+                apply_rewrites(data, node.output_rewrites, self.matcher)
+            for entity in entities:
+                deep_merge(entity, data)
+
+
+class _EntityPaths:
+    """Maps `["_entities", i, ...rest]` to the response path of every entity that used representation i."""
+
+    __slots__ = ("paths", "rep_index", "_by_rep")
+
+    def __init__(self, paths: list[ResponsePath], rep_index: list[int]) -> None:
+        self.paths = paths
+        self.rep_index = rep_index
+        self._by_rep: dict[int, list[ResponsePath]] | None = None
+
+    def __call__(self, path: list[Any]) -> list[list[Any]]:
+        if len(path) < 2 or path[0] != "_entities" or type(path[1]) is not int:
+            return []
+        if self._by_rep is None:
+            by_rep: dict[int, list[ResponsePath]] = {}
+            for p, idx in zip(self.paths, self.rep_index, strict=True):
+                if idx >= 0:
+                    by_rep.setdefault(idx, []).append(p)
+            self._by_rep = by_rep
+        rest = path[2:]
+        return [[*p, *rest] for p in self._by_rep.get(path[1], ())]
+
+
+def _describe(value: Any) -> str:
+    if type(value) is list:
+        return f"{len(value)}"
+    return "no" if value is None else "a non-list"

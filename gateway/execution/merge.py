@@ -1,0 +1,37 @@
+"""Deep merge of subgraph results into the response data tree, in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def deep_merge(target: dict[str, Any], source: dict[str, Any] | None) -> None:
+    """Merge `source` into `target`: objects key by key, lists of equal length element by element.
+
+    Anything else (including a received `__typename`) overwrites. A None source is a no-op, so an
+    entity a subgraph answered with `null` keeps what earlier fetches found.
+    """
+    if not source:
+        return
+    # Explicit stack instead of recursion: results can be deep and this runs per fetch.
+    stack: list[tuple[dict[str, Any], dict[str, Any]]] = [(target, source)]
+    while stack:
+        tgt, src = stack.pop()
+        for key, value in src.items():
+            if key in tgt:
+                existing = tgt[key]
+                if type(value) is dict and type(existing) is dict:
+                    stack.append((existing, value))
+                    continue
+                if type(value) is list and type(existing) is list and len(value) == len(existing):
+                    for i, item in enumerate(value):
+                        old = existing[i]
+                        if type(item) is dict and type(old) is dict:
+                            stack.append((old, item))
+                        elif type(item) is list and type(old) is list and len(item) == len(old):
+                            # Nested lists: merge through a one-key wrapper to reuse the same walk.
+                            stack.append(({"_": old}, {"_": item}))
+                        else:
+                            existing[i] = item
+                    continue
+            tgt[key] = value

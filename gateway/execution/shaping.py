@@ -1,0 +1,400 @@
+"""Response shaping: apply the client's operation to the merged data tree.
+
+Compiled once per (operation, condition-variable values) from the original validated document:
+fields are collected per runtime type as graphql-core's executor would (fragments, aliases,
+`@skip`/`@include`), lazily and memoised. Per request, one pass writes fresh dicts containing only
+the operation's response keys, in operation order, with GraphQL null propagation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphql import (
+    BooleanValueNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    VariableNode,
+    is_abstract_type,
+    is_enum_type,
+    is_object_type,
+)
+from graphql.language import DirectiveNode
+
+from gateway.errors import GraphQLErrorDict
+
+_TYPENAME = 0
+_LEAF = 1
+_ENUM = 2
+_OBJECT = 3
+_ABSTRACT = 4
+_INTROSPECTION = 5
+
+INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
+
+
+class _Bubble:
+    """Marks a null in a non-null position: the parent must become null too."""
+
+    __slots__ = ()
+
+
+_BUBBLE = _Bubble()
+
+
+class _ShapeContext:
+    """Per-program compile inputs: schema, fragments, and the values of `@skip`/`@include` variables."""
+
+    __slots__ = ("schema", "fragments", "conditions")
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        conditions: Mapping[str, bool],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.conditions = conditions
+
+    def included(self, directives: Sequence[DirectiveNode] | None) -> bool:
+        if not directives:
+            return True
+        for directive in directives:
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                continue
+            value: bool | None = None
+            for arg in directive.arguments or ():
+                if arg.name.value != "if":
+                    continue
+                if isinstance(arg.value, BooleanValueNode):
+                    value = arg.value.value
+                elif isinstance(arg.value, VariableNode):
+                    value = self.conditions.get(arg.value.name.value, False)
+            if value is None:
+                continue
+            if (name == "skip") == value:
+                return False
+        return True
+
+
+class ShapeField:
+    """One response key of a selection set for one runtime type."""
+
+    __slots__ = (
+        "key", "name", "kind", "non_null", "list_depth", "enum", "enum_name", "child", "parent_type", "simple"
+    )
+
+    def __init__(
+        self,
+        key: str,
+        name: str,
+        kind: int,
+        parent_type: str,
+        non_null: tuple[bool, ...] = (False,),
+        enum: GraphQLEnumType | None = None,
+        child: ShapeSelectionSet | None = None,
+    ) -> None:
+        self.key = key
+        self.name = name
+        self.kind = kind
+        self.parent_type = parent_type
+        self.non_null = non_null
+        self.list_depth = len(non_null) - 1
+        self.enum = frozenset(enum.values) if enum is not None else frozenset()
+        self.enum_name = enum.name if enum is not None else ""
+        self.child = child
+        # Nullable leaf scalars outside lists: copied straight through.
+        self.simple = kind == _LEAF and self.list_depth == 0
+
+
+class ShapeSelectionSet:
+    """The merged sub-selections of one response key; fields are collected per runtime type on demand."""
+
+    __slots__ = ("_ctx", "_selection_sets", "_static_type", "_abstract_name", "_by_type")
+
+    def __init__(
+        self,
+        ctx: _ShapeContext,
+        selection_sets: list[SelectionSetNode],
+        static_type: GraphQLObjectType | None,
+        abstract_name: str | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self._selection_sets = selection_sets
+        self._static_type = static_type
+        self._abstract_name = abstract_name
+        self._by_type: dict[str, list[ShapeField] | None] = {}
+
+    @property
+    def abstract_name(self) -> str | None:
+        return self._abstract_name
+
+    @property
+    def static_name(self) -> str:
+        return self._static_type.name if self._static_type is not None else ""
+
+    def fields_for(self, typename: str) -> list[ShapeField] | None:
+        """Fields for runtime type `typename`; None when it is not a possible object type here."""
+        try:
+            return self._by_type[typename]
+        except KeyError:
+            pass
+        fields = self._compile(typename)
+        self._by_type[typename] = fields
+        return fields
+
+    def _compile(self, typename: str) -> list[ShapeField] | None:
+        schema = self._ctx.schema
+        if self._static_type is not None:
+            runtime = self._static_type
+        else:
+            named = schema.get_type(typename)
+            abstract = schema.get_type(self._abstract_name or "")
+            if not is_object_type(named) or abstract is None or not is_abstract_type(abstract):
+                return None
+            if not schema.is_sub_type(abstract, named):  # type: ignore[arg-type]
+                return None
+            runtime = named  # type: ignore[assignment]
+        grouped = self._collect(runtime)
+        is_root = runtime in (schema.query_type, schema.mutation_type, schema.subscription_type)
+        return [self._compile_field(runtime, key, nodes, is_root) for key, nodes in grouped.items()]
+
+    def _collect(self, runtime: GraphQLObjectType) -> dict[str, list[FieldNode]]:
+        ctx = self._ctx
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        # Depth-first, in document order: a stack of selection iterators.
+        stack = [iter(ss.selections) for ss in reversed(self._selection_sets)]
+        while stack:
+            sel = next(stack[-1], None)
+            if sel is None:
+                stack.pop()
+                continue
+            if not ctx.included(sel.directives):
+                continue
+            if isinstance(sel, FieldNode):
+                key = sel.alias.value if sel.alias else sel.name.value
+                grouped.setdefault(key, []).append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition
+                if cond is None or self._applies(cond.name.value, runtime):
+                    stack.append(iter(sel.selection_set.selections))
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                if name in visited:
+                    continue
+                visited.add(name)
+                frag = ctx.fragments.get(name)
+                if frag is not None and self._applies(frag.type_condition.name.value, runtime):
+                    stack.append(iter(frag.selection_set.selections))
+        return grouped
+
+    def _applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
+        if condition == runtime.name:
+            return True
+        cond_type = self._ctx.schema.get_type(condition)
+        return cond_type is not None and is_abstract_type(cond_type) and self._ctx.schema.is_sub_type(
+            cond_type, runtime  # type: ignore[arg-type]
+        )
+
+    def _compile_field(
+        self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode], is_root: bool
+    ) -> ShapeField:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return ShapeField(key, name, _TYPENAME, runtime.name)
+        if is_root and name in INTROSPECTION_ROOT_FIELDS:
+            return ShapeField(key, name, _INTROSPECTION, runtime.name)
+        field_def = runtime.fields.get(name)
+        if field_def is None:
+            # Not in the API schema (cannot happen after validation): answer null.
+            return ShapeField(key, name, _LEAF, runtime.name)
+        flags: list[bool] = []
+        gtype: Any = field_def.type
+        while True:
+            non_null = isinstance(gtype, GraphQLNonNull)
+            if non_null:
+                gtype = gtype.of_type
+            flags.append(non_null)
+            if isinstance(gtype, GraphQLList):
+                gtype = gtype.of_type
+                continue
+            break
+        non_null_levels = tuple(flags)
+        if is_enum_type(gtype):
+            return ShapeField(key, name, _ENUM, runtime.name, non_null_levels, enum=gtype)
+        if is_object_type(gtype) or is_abstract_type(gtype):
+            sub = [n.selection_set for n in nodes if n.selection_set is not None]
+            if is_object_type(gtype):
+                child = ShapeSelectionSet(self._ctx, sub, gtype)
+                return ShapeField(key, name, _OBJECT, runtime.name, non_null_levels, child=child)
+            child = ShapeSelectionSet(self._ctx, sub, None, gtype.name)
+            return ShapeField(key, name, _ABSTRACT, runtime.name, non_null_levels, child=child)
+        return ShapeField(key, name, _LEAF, runtime.name, non_null_levels)
+
+
+class ShapingProgram:
+    """The compiled shape of one operation for one set of `@skip`/`@include` variable values."""
+
+    __slots__ = ("root", "root_type_name")
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        root_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        conditions: Mapping[str, bool],
+    ) -> None:
+        ctx = _ShapeContext(schema, fragments, conditions)
+        self.root = ShapeSelectionSet(ctx, [selection_set], root_type)
+        self.root_type_name = root_type.name
+
+    def shape(
+        self,
+        data: dict[str, Any] | None,
+        errors: list[GraphQLErrorDict],
+        introspection: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The response `data` for merged `data`; shaping errors are appended to `errors`."""
+        return _Shaper(errors, introspection).shape_root(self, data or {})
+
+
+class _Shaper:
+    __slots__ = ("errors", "reported", "path", "introspection")
+
+    def __init__(self, errors: list[GraphQLErrorDict], introspection: Mapping[str, Any] | None) -> None:
+        self.errors = errors
+        self.introspection = introspection or {}
+        self.path: list[str | int] = []
+        # Every prefix of every error path: "has an error already been reported at or below P?"
+        self.reported: set[tuple[str | int, ...]] = set()
+        for err in errors:
+            path = err.get("path")
+            if path:
+                self._register(path)
+
+    def _register(self, path: Sequence[str | int]) -> None:
+        for i in range(1, len(path) + 1):
+            self.reported.add(tuple(path[:i]))
+
+    def _error(self, message: str) -> None:
+        path = list(self.path)
+        self.errors.append({"message": message, "path": path})
+        self._register(path)
+
+    def _null_error(self, f: ShapeField) -> None:
+        if tuple(self.path) not in self.reported:
+            self._error(f"Cannot return null for non-nullable field {f.parent_type}.{f.name}.")
+
+    def shape_root(self, program: ShapingProgram, data: dict[str, Any]) -> dict[str, Any] | None:
+        fields = program.root.fields_for(program.root_type_name) or []
+        result = self._object(data, fields, program.root_type_name)
+        return None if result is _BUBBLE else result  # type: ignore[return-value]
+
+    def _object(self, obj: dict[str, Any], fields: list[ShapeField], typename: str) -> dict[str, Any] | _Bubble:
+        out: dict[str, Any] = {}
+        path = self.path
+        for f in fields:
+            key = f.key
+            kind = f.kind
+            if kind == _TYPENAME:
+                out[key] = typename
+                continue
+            if kind == _INTROSPECTION:
+                out[key] = self.introspection.get(key)
+                continue
+            value = obj.get(key)
+            if value is None:
+                if f.non_null[0]:
+                    path.append(key)
+                    self._null_error(f)
+                    path.pop()
+                    return _BUBBLE
+                out[key] = None
+                continue
+            if f.simple:
+                out[key] = value
+                continue
+            path.append(key)
+            result = self._complete(value, f, 0)
+            path.pop()
+            if result is _BUBBLE:
+                return _BUBBLE
+            out[key] = result
+        return out
+
+    def _null_at(self, f: ShapeField, level: int) -> Any:
+        """This position is null after an error was reported here: null, or bubble if non-null."""
+        return _BUBBLE if f.non_null[level] else None
+
+    def _complete(self, value: Any, f: ShapeField, level: int) -> Any:
+        """Shaped value of a position at list depth `level`; _BUBBLE when its parent must become null."""
+        if value is None:
+            if f.non_null[level]:
+                self._null_error(f)
+                return _BUBBLE
+            return None
+        if level < f.list_depth:
+            if type(value) is not list:
+                self._error(f'Expected Iterable, but did not find one for field "{f.parent_type}.{f.name}".')
+                return self._null_at(f, level)
+            items: list[Any] = []
+            path = self.path
+            inner = level + 1
+            plain = f.kind == _LEAF and inner == f.list_depth and not f.non_null[inner]
+            if plain:
+                return list(value)
+            for i, item in enumerate(value):
+                path.append(i)
+                result = self._complete(item, f, inner)
+                path.pop()
+                if result is _BUBBLE:
+                    return self._null_at(f, level)
+                items.append(result)
+            return items
+        kind = f.kind
+        if kind == _LEAF:
+            return value
+        if kind == _ENUM:
+            if type(value) is str and value in f.enum:
+                return value
+            self._error(f'Enum "{f.enum_name}" cannot represent value: {_short_json(value)}')
+            return self._null_at(f, level)
+        if type(value) is not dict:
+            self._error(f'Expected an object for field "{f.parent_type}.{f.name}".')
+            return self._null_at(f, level)
+        child = f.child
+        assert child is not None
+        if kind == _OBJECT:
+            typename = child.static_name
+            fields = child.fields_for(typename)
+        else:
+            runtime_name = value.get("__typename")
+            fields = child.fields_for(runtime_name) if type(runtime_name) is str else None
+            if fields is None:
+                self._error(
+                    f'Abstract type "{child.abstract_name}" must resolve to an Object type at runtime for '
+                    f'field "{f.parent_type}.{f.name}". Received "{runtime_name}".'
+                )
+                return self._null_at(f, level)
+            typename = runtime_name  # type: ignore[assignment]
+        result = self._object(value, fields or [], typename)
+        if result is _BUBBLE:
+            return self._null_at(f, level)
+        return result
+
+
+def _short_json(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)

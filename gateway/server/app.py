@@ -1,0 +1,141 @@
+"""The Starlette application: `/graphql` (POST and GET) and `/health`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.config import GatewayConfig
+from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
+from gateway.execution import Planner, SupergraphView
+from gateway.server.pipeline import Pipeline, PipelineResult
+from gateway.transport import SubgraphClient, Transport
+
+log = logging.getLogger("fedgate.server")
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class GatewayState:
+    """What the routes share: the pipeline for the loaded supergraph (None until one is loaded)."""
+
+    def __init__(self, config: GatewayConfig, planner: Planner, transport: Transport) -> None:
+        self.config = config
+        self.planner = planner
+        self.transport = transport
+        self.pipeline: Pipeline | None = None
+
+    def load(self, supergraph: SupergraphView) -> None:
+        """Serve `supergraph` from now on (fresh operation caches)."""
+        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport)
+
+
+def _media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else JSON
+
+
+def _respond(request: Request, result: PipelineResult) -> Response:
+    headers = {"allow": result.allow} if result.allow else None
+    return Response(orjson.dumps(result.body), status_code=result.status, media_type=_media_type(request), headers=headers)
+
+
+def _error_response(request: Request, status: int, message: str, code: str = BAD_REQUEST) -> Response:
+    return _respond(request, PipelineResult(status, {"errors": [error_dict(message, code)]}))
+
+
+def _wants_plan(request: Request) -> bool:
+    return request.headers.get("apollo-expose-query-plan", "").lower() == "true"
+
+
+def create_app(
+    supergraph: SupergraphView | None,
+    config: GatewayConfig | None = None,
+    *,
+    planner: Planner | None = None,
+    transport: Transport | None = None,
+) -> Starlette:
+    """The gateway ASGI app serving `supergraph` (None: `/health` answers 503 until `state.load()`).
+
+    `planner` defaults to `gateway.planning.build_query_plan`; `transport` to a SubgraphClient that the
+    app closes on shutdown.
+    """
+    config = config or GatewayConfig()
+    if planner is None:
+        from gateway.planning import build_query_plan
+
+        planner = build_query_plan
+    owns_transport = transport is None
+    client: Transport = transport if transport is not None else SubgraphClient(config.traffic_shaping)
+    state = GatewayState(config, planner, client)
+    if supergraph is not None:
+        state.load(supergraph)
+
+    async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
+        pipeline = state.pipeline
+        if pipeline is None:
+            return _error_response(request, 503, "No supergraph loaded yet.", "SERVICE_UNAVAILABLE")
+        try:
+            result = await pipeline.run(
+                payload.get("query"),
+                payload.get("operationName"),
+                payload.get("variables"),
+                allow_mutations=allow_mutations,
+                expose_plan=_wants_plan(request),
+            )
+        except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
+            log.exception("request failed")
+            return _error_response(request, 500, "Internal server error.", INTERNAL_SERVER_ERROR)
+        return _respond(request, result)
+
+    async def graphql_post(request: Request) -> Response:
+        body = await request.body()
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _error_response(request, 400, "Request body is not valid JSON.")
+        if not isinstance(payload, dict):
+            return _error_response(request, 400, "Request body must be a JSON object.")
+        return await run(request, payload, allow_mutations=True)
+
+    async def graphql_get(request: Request) -> Response:
+        params = request.query_params
+        payload: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
+        raw_variables = params.get("variables")
+        if raw_variables:
+            try:
+                payload["variables"] = orjson.loads(raw_variables)
+            except orjson.JSONDecodeError:
+                return _error_response(request, 400, "`variables` is not valid JSON.")
+        return await run(request, payload, allow_mutations=False)
+
+    async def health(request: Request) -> Response:
+        if state.pipeline is None:
+            return Response(b'{"status":"unavailable"}', status_code=503, media_type=JSON)
+        return Response(b'{"status":"pass"}', media_type=JSON)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_transport and isinstance(client, SubgraphClient):
+            await client.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_post, methods=["POST"]),
+            Route("/graphql", graphql_get, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = state
+    return app

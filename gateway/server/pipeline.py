@@ -1,0 +1,171 @@
+"""The request pipeline: parse -> validate -> select operation -> coerce variables -> plan -> execute.
+
+Everything that depends only on the query text and operation name is cached in bounded LRUs, so a
+repeated operation costs a dict lookup before execution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
+
+from gateway.config import GatewayConfig
+from gateway.errors import (
+    BAD_REQUEST,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    METHOD_NOT_ALLOWED,
+    GatewayRequestError,
+    GraphQLErrorDict,
+    error_dict,
+)
+from gateway.execution import (
+    Executor,
+    Planner,
+    PreparedOperation,
+    SupergraphView,
+    coerce_variables,
+    prepare_operation,
+)
+from gateway.planning.nodes import print_plan
+from gateway.server.lru import LRU
+from gateway.server.query_plan_json import plan_to_json
+from gateway.transport import Transport
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """What the HTTP layer sends: a status and a GraphQL response body."""
+
+    status: int
+    body: dict[str, Any]
+    allow: str | None = None
+
+
+@dataclass(slots=True)
+class _CachedDocument:
+    document: DocumentNode | None
+    errors: list[GraphQLErrorDict] | None
+
+
+@dataclass(slots=True)
+class _CachedOperation:
+    prepared: PreparedOperation | None
+    error: GatewayRequestError | None
+    plan_extension: dict[str, Any] | None = None
+
+
+def _graphql_error(err: GraphQLError, code: str) -> GraphQLErrorDict:
+    locations = [{"line": loc.line, "column": loc.column} for loc in err.locations or ()]
+    return error_dict(err.message, code, locations=locations or None)
+
+
+class Pipeline:
+    """Runs GraphQL requests against one loaded supergraph."""
+
+    def __init__(
+        self,
+        supergraph: SupergraphView,
+        config: GatewayConfig,
+        planner: Planner,
+        transport: Transport,
+    ) -> None:
+        self.supergraph = supergraph
+        self.config = config
+        self.planner = planner
+        self.executor = Executor(supergraph, transport)
+        size = config.plan_cache_size
+        self._documents: LRU[str, _CachedDocument] = LRU(size)
+        self._operations: LRU[tuple[str, str | None], _CachedOperation] = LRU(size)
+
+    def _document(self, query: str) -> _CachedDocument:
+        cached = self._documents.get(query)
+        if cached is not None:
+            return cached
+        try:
+            document = parse(query)
+        except GraphQLError as err:
+            cached = _CachedDocument(None, [_graphql_error(err, GRAPHQL_PARSE_FAILED)])
+        else:
+            errors = validate(self.supergraph.api_schema, document)
+            if errors:
+                cached = _CachedDocument(None, [_graphql_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
+            else:
+                cached = _CachedDocument(document, None)
+        self._documents.put(query, cached)
+        return cached
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        """The cached prepared operation; raises GatewayRequestError for parse/validation/operation errors."""
+        return self._operation(query, operation_name)[0]
+
+    def _operation(self, query: str, operation_name: str | None) -> tuple[PreparedOperation, _CachedOperation]:
+        key = (query, operation_name)
+        cached = self._operations.get(key)
+        if cached is None:
+            doc = self._document(query)
+            if doc.document is None:
+                cached = _CachedOperation(None, GatewayRequestError(doc.errors or []))
+            else:
+                try:
+                    prepared = prepare_operation(self.supergraph, doc.document, operation_name, self.planner)
+                except GatewayRequestError as exc:
+                    cached = _CachedOperation(None, exc)
+                else:
+                    cached = _CachedOperation(prepared, None)
+            self._operations.put(key, cached)
+        if cached.error is not None:
+            raise cached.error
+        assert cached.prepared is not None
+        return cached.prepared, cached
+
+    async def run(
+        self,
+        query: Any,
+        operation_name: Any = None,
+        variables: Any = None,
+        *,
+        allow_mutations: bool = True,
+        expose_plan: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> PipelineResult:
+        """Execute one GraphQL request (already decoded from HTTP) and return the response to send."""
+        if not isinstance(query, str) or not query.strip():
+            return _request_error("GraphQL operations must contain a non-empty `query`.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            return _request_error("`operationName` must be a string.")
+        if operation_name == "":
+            operation_name = None
+        if variables is not None and not isinstance(variables, dict):
+            return _request_error("`variables` must be a JSON object.")
+        try:
+            prepared, cached = self._operation(query, operation_name)
+            if not allow_mutations and prepared.kind != OperationType.QUERY:
+                return PipelineResult(
+                    405,
+                    {
+                        "errors": [
+                            error_dict(
+                                f"Can only perform a {prepared.kind.value} operation from a POST request.",
+                                METHOD_NOT_ALLOWED,
+                            )
+                        ]
+                    },
+                    allow="POST",
+                )
+            coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
+        except GatewayRequestError as exc:
+            return PipelineResult(exc.status, {"errors": exc.errors})
+        body = await self.executor.execute(prepared, coerced, variables, headers)
+        if expose_plan and self.config.expose_query_plan and prepared.plan is not None:
+            if cached.plan_extension is None:
+                cached.plan_extension = {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
+            body.setdefault("extensions", {})["apolloQueryPlan"] = cached.plan_extension
+        return PipelineResult(200, body)
+
+
+def _request_error(message: str) -> PipelineResult:
+    return PipelineResult(400, {"errors": [error_dict(message, BAD_REQUEST)]})

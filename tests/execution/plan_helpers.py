@@ -1,0 +1,56 @@
+"""Build plans by hand and run them through the real executor and real subgraphs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import parse, validate
+
+from gateway.execution import Executor, coerce_variables, prepare_operation
+from gateway.planning.nodes import (
+    FetchNode,
+    QueryPlan,
+    RequiresField,
+    RequiresInlineFragment,
+    RequiresSelection,
+)
+from gateway.transport import SubgraphClient
+
+ENTITIES = "query($representations:[_Any!]!){_entities(representations:$representations){%s}}"
+
+
+def entity_fetch(service: str, type_name: str, key: tuple[RequiresSelection, ...], selection: str, **kw: Any) -> FetchNode:
+    """An `_entities` fetch for `type_name` requiring `__typename` + `key`, selecting `selection`."""
+    requires = (RequiresInlineFragment(type_name, (RequiresField("__typename"), *key)),)
+    return FetchNode(service, ENTITIES % f"...on {type_name}{{{selection}}}", requires=requires, **kw)
+
+
+def fields(*names: str) -> tuple[RequiresField, ...]:
+    return tuple(RequiresField(n) for n in names)
+
+
+async def run_plan(
+    supergraph: Any,
+    plan: QueryPlan | None,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> dict[str, Any]:
+    """Validate `query`, execute `plan` for it with a fresh SubgraphClient, return the response."""
+    document = parse(query)
+    errors = validate(supergraph.api_schema, document)
+    assert not errors, errors
+    calls: list[Any] = []
+
+    def planner(sg: Any, doc: Any, name: Any, variables: Any) -> QueryPlan:
+        calls.append(doc)
+        assert plan is not None, "planner called for an operation that needs no plan"
+        return plan
+
+    prepared = prepare_operation(supergraph, document, operation_name, planner)
+    coerced = coerce_variables(supergraph.api_schema, prepared.operation, variables)
+    client = SubgraphClient()
+    try:
+        return await Executor(supergraph, client).execute(prepared, coerced, variables)
+    finally:
+        await client.aclose()
