@@ -1,0 +1,149 @@
+"""The composition pipeline: parse -> links -> build -> validate -> fed1 upgrade -> merge -> print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import DocumentNode, GraphQLSyntaxError, NamedTypeNode, NameNode, parse
+
+from .errors import CompositionError, CompositionResult
+from .links import resolve_links
+from .merge import Merger
+from .printer import print_supergraph
+from .subgraph import OBJECT, ROOT_NAMES, SType, Subgraph, build_subgraph, rename_type
+
+
+@dataclass(slots=True)
+class SubgraphInput:
+    """One subgraph to compose: its name, routing URL and SDL (text or parsed)."""
+
+    name: str
+    url: str
+    sdl: str | DocumentNode
+
+
+def _schema_directive_nodes(doc: DocumentNode) -> list:
+    from graphql import SchemaDefinitionNode, SchemaExtensionNode
+
+    out: list = []
+    for d in doc.definitions:
+        if isinstance(d, SchemaDefinitionNode | SchemaExtensionNode):
+            out.extend(d.directives or ())
+    return out
+
+
+def load_subgraph(inp: SubgraphInput) -> tuple[Subgraph | None, list[CompositionError]]:
+    """Parse one subgraph and resolve its links; errors carry the `[name]` prefix."""
+    name = inp.name
+    if name == "_":
+        return None, [CompositionError("INVALID_SUBGRAPH_NAME",
+                                       "[_] Invalid name _ for a subgraph: this name is reserved", [name])]
+    if isinstance(inp.sdl, DocumentNode):
+        doc = inp.sdl
+    else:
+        try:
+            doc = parse(inp.sdl)
+        except GraphQLSyntaxError as e:
+            return None, [CompositionError("INVALID_GRAPHQL", f"[{name}] {e.message}", [name])]
+    links = resolve_links(name, _schema_directive_nodes(doc))
+    if links.errors:
+        return None, links.errors
+    sub = build_subgraph(name, inp.url, doc, links)
+    sub.document = doc  # type: ignore[attr-defined]
+    return sub, []
+
+
+def complete_subgraph(sub: Subgraph) -> list[CompositionError]:
+    """Rename root types to their default names and make sure `Query` exists."""
+    errors: list[CompositionError] = []
+    renames: dict[str, str] = {}
+    for op, tname in sub.roots.items():
+        default = ROOT_NAMES[op]
+        if tname == default:
+            continue
+        if default in sub.types:
+            code = f"ROOT_{op.upper()}_USED"
+            errors.append(CompositionError(
+                code,
+                f'[{sub.name}] The schema has a type named "{default}" but it is not set as the {op} root type '
+                f'("{tname}" is instead): this is not supported by federation. If a root type does not use its default '
+                "name, there should be no other type with that default name.", [sub.name]))
+            continue
+        renames[tname] = default
+    for old, new in renames.items():
+        t = sub.types.pop(old, None)
+        if t is None:
+            continue
+        t.name = new
+        sub.types[new] = t
+        for f in t.fields.values():
+            f.parent = new
+        for op in list(sub.roots):
+            if sub.roots[op] == old:
+                sub.roots[op] = new
+        for other in sub.types.values():
+            for f in other.fields.values():
+                f.type = rename_type(f.type, old, new)
+                for a in f.args.values():
+                    a.type = rename_type(a.type, old, new)
+            other.members = [new if m == old else m for m in other.members]
+    if "Query" not in sub.types:
+        sub.types["Query"] = SType(kind=OBJECT, name="Query", has_definition=True)
+    return errors
+
+
+def join_version(subs: list[Subgraph]) -> tuple[int, int]:
+    minor = max((s.links.version[1] for s in subs if s.fed2), default=0)
+    if minor >= 8:
+        return (0, 5)
+    if minor == 7:
+        return (0, 4)
+    return (0, 3)
+
+
+def compose(inputs: list[SubgraphInput]) -> CompositionResult:
+    """Compose subgraphs into a supergraph SDL, or return Apollo-coded errors."""
+    from .upgrade import upgrade_fed1
+    from .validation import validate_subgraph
+
+    names = [i.name for i in inputs]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate subgraph names")
+    ordered = sorted(inputs, key=lambda i: i.name)
+    errors: list[CompositionError] = []
+    subs: list[Subgraph] = []
+    for inp in ordered:
+        sub, errs = load_subgraph(inp)
+        errors.extend(errs)
+        if sub is not None:
+            errors.extend(complete_subgraph(sub))
+            subs.append(sub)
+    if errors:
+        return CompositionResult(errors=errors)
+    for sub in subs:
+        errors.extend(validate_subgraph(sub, pre_upgrade=not sub.fed2))
+    if errors:
+        return CompositionResult(errors=errors)
+    if any(not s.fed2 for s in subs):
+        errors.extend(upgrade_fed1(subs))
+        if errors:
+            return CompositionResult(errors=errors)
+        for sub in subs:
+            if sub.links.upgraded:
+                errors.extend(validate_subgraph(sub, pre_upgrade=False))
+        if errors:
+            return CompositionResult(errors=errors)
+    merger = Merger(subs)
+    sg = merger.merge()
+    if merger.errors:
+        return CompositionResult(errors=merger.errors, hints=merger.hints)
+    sg.join_version = join_version(subs)
+    from .satisfiability import validate_satisfiability
+
+    sat_errors = validate_satisfiability(subs, sg, merger)
+    if sat_errors:
+        return CompositionResult(errors=sat_errors, hints=merger.hints)
+    return CompositionResult(supergraph_sdl=print_supergraph(sg), hints=merger.hints)
+
+
+__all__ = ["SubgraphInput", "compose", "NameNode", "NamedTypeNode"]
