@@ -48,6 +48,7 @@ class Builder:
         self._cost_cache: dict[tuple[Any, ...], float] = {}
         self._cost_active: set[tuple[Any, ...]] = set()
         self._fieldset_cache: dict[tuple[str, int], list[NField]] = {}
+        self._internal_aliases: dict[tuple[str, str, str], str] = {}
 
     # ------------------------------------------------------------------ metadata helpers
 
@@ -129,12 +130,30 @@ class Builder:
         return {i.name for i in getattr(gt, "interfaces", ())}
 
     def fieldset(self, type_name: str, sel: SelectionSetNode) -> list[NField]:
+        """A key or requires field set as planner fields; fields with arguments get internal aliases."""
         k = (type_name, id(sel))
         got = self._fieldset_cache.get(k)
         if got is None:
-            got = self.norm.selection(type_name, sel, hidden=True).for_type(type_name)
+            nsel = self.norm.selection(type_name, sel, hidden=True)
+            self._alias_arguments(nsel)
+            got = nsel.for_type(type_name)
             self._fieldset_cache[k] = got
         return got
+
+    def _alias_arguments(self, sel: NSel) -> None:
+        # A required field with arguments may clash with the same field the client selects with other
+        # arguments; an internal alias keeps both apart in the merged entity.
+        for fields in [sel.fields, *sel.by_type.values()]:
+            for f in fields:
+                if f.args:
+                    k = (f.parent, f.name, f.args_key)
+                    alias = self._internal_aliases.get(k)
+                    if alias is None:
+                        alias = f"_internal_qp_alias_{len(self._internal_aliases)}"
+                        self._internal_aliases[k] = alias
+                    f.alias = f.key = alias
+                if f.sel is not None:
+                    self._alias_arguments(f.sel)
 
     def keys_into(self, via: str, target: str) -> list[JoinType]:
         meta = self.sg.types.get(via)
@@ -301,13 +320,17 @@ class Builder:
                 f"cannot fetch the key fields {jt.key!r} of {type_name} from subgraph {graph!r}",
             )
         stripped = tuple(s for s in path if not isinstance(s, TypeCondition))
-        rk = ("entity", src.graph, stripped, conds, frozenset(log))
+        rk: tuple[Any, ...] = ("entity", src.graph, stripped, conds, frozenset(log))
         g = None if unique else self.registry.get(rk)
+        n = 0
+        while g is not None and extra_inputs and _inputs_conflict(g.inputs.frag(src.via), extra_inputs):
+            n += 1
+            g = self.registry.get(rk + (n,))
         if g is None:
             g = self.new_group(src.graph, True, path, conds)
             g.deps |= log
             if not unique:
-                self.registry[rk] = g
+                self.registry[rk + (n,) if n else rk] = g
         elif path not in g.path_variants:
             g.path_variants.append(path)
         self.touch(g)
@@ -326,7 +349,7 @@ class Builder:
     def _add_hidden(self, out: OutSel, fields: list[NField]) -> None:
         """Copy a key/requires selection into a representation selection."""
         for f in fields:
-            of = out.add_field(f.name, None, (), (), composite=f.sel is not None)
+            of = out.add_field(f.name, f.alias, (), (), composite=f.sel is not None)
             if f.sel is not None:
                 assert of.sel is not None
                 if not self.is_abstract(f.type_name):
@@ -411,39 +434,62 @@ class Builder:
     ) -> list[NField]:
         """Place `fields` of an object of `type_name` fetched from `graph`; return those it cannot place."""
         leftovers: list[NField] = []
-        for f in fields:
-            if f.name == "__typename":
+        for field in fields:
+            if field.name == "__typename":
                 if not self.is_interface_object(type_name, graph):
-                    out.add_field("__typename", f.alias, (), f.conds)
+                    out.add_field("__typename", field.alias, (), field.conds)
                 continue
-            local_cost = self._local_cost(type_name, graph, f, view)
-            if f.name in requires_done and self.local(type_name, graph, f.name, view):
-                local_cost = 1.0
-            best_src: Source | None = None
-            best_cost = local_cost
-            if local_cost >= JUMP:
-                for src in self.sources(type_name, f.name):
-                    if src.graph == graph and src.via == type_name:
-                        continue
-                    kc = self._cheapest_key_cost(type_name, graph, src, view)
-                    if kc == INF:
-                        continue
-                    c = JUMP + kc + self._local_cost(src.via, src.graph, f, None)
-                    if c < best_cost:
-                        best_cost, best_src = c, src
-            if best_src is None and local_cost == INF:
-                if self.local(type_name, graph, f.name, view) and f.sel is not None:
-                    # Partly resolvable here: place what we can, hand back the rest.
-                    left = self._place_local(group, out, type_name, graph, f, path, view, requires_done)
-                    leftovers.extend(left)
-                    continue
-                leftovers.append(f)
-                continue
-            if best_src is None:
-                leftovers.extend(self._place_local(group, out, type_name, graph, f, path, view, requires_done))
-                continue
-            leftovers.extend(self._jump(group, out, type_name, graph, f, path, view, best_src))
+            pending = [field]
+            tried: set[str] = set()
+            while pending:
+                f = pending.pop(0)
+                choice = self._choose(type_name, graph, f, view, tried, requires_done)
+                if choice is None:
+                    leftovers.append(f)
+                elif choice.graph == graph and choice.via == type_name:
+                    tried.add(graph)
+                    pending.extend(self._place_local(group, out, type_name, graph, f, path, view, requires_done))
+                else:
+                    tried.add(choice.graph)
+                    pending.extend(self._jump(group, out, type_name, graph, f, path, view, choice))
         return leftovers
+
+    def _choose(
+        self,
+        type_name: str,
+        graph: str,
+        f: NField,
+        view: View | None,
+        tried: set[str],
+        requires_done: frozenset[str],
+    ) -> Source | None:
+        """The cheapest way to resolve `f` from here; when none is complete, the most complete one."""
+        here = Source(graph, type_name)
+        options: list[tuple[float, Source]] = []
+        if graph not in tried and self.local(type_name, graph, f.name, view):
+            c = 1.0 if f.name in requires_done and f.sel is None else self._local_cost(type_name, graph, f, view)
+            options.append((c, here))
+        best_local = options[0][0] if options else INF
+        if best_local >= JUMP:
+            for src in self.sources(type_name, f.name):
+                if src.graph in tried or (src.graph == graph and src.via == type_name):
+                    continue
+                kc = self._cheapest_key_cost(type_name, graph, src, view)
+                if kc == INF:
+                    continue
+                options.append((JUMP + kc + self._local_cost(src.via, src.graph, f, None), src))
+        if not options:
+            return None
+        cost, best = min(options, key=lambda o: o[0])
+        if cost < INF:
+            return best
+        if f.sel is None:
+            return None
+        # Nothing resolves every child: take the option that resolves the most, the rest is retried.
+        total = len({c.key for c in f.sel.fields}) + sum(len(v) for v in f.sel.by_type.values())
+        scored = [(self._unresolved_count(src.via, src.graph, f), i, src) for i, (_, src) in enumerate(options)]
+        n, _, src = min(scored)
+        return src if n < total else None
 
     def _place_local(
         self,
@@ -472,33 +518,8 @@ class Builder:
         left = self.plan_sub(group, of.sel, f, graph, sub_path, self.provides_view(f, graph, view))
         if not left:
             return []
-        rest = f.with_sel(NSel(f.sel.type, left, {}))
-        # Children this subgraph cannot reach: fetch the same field again from another subgraph.
-        return self._retry_elsewhere(group, out, type_name, graph, rest, path, view)
-
-    def _retry_elsewhere(
-        self,
-        group: FetchGroup,
-        out: OutSel,
-        type_name: str,
-        graph: str,
-        f: NField,
-        path: FlattenPath,
-        view: View | None,
-    ) -> list[NField]:
-        best: tuple[float, Source] | None = None
-        for src in self.sources(type_name, f.name):
-            if src.graph == graph:
-                continue
-            kc = self._cheapest_key_cost(type_name, graph, src, view)
-            if kc == INF:
-                continue
-            c = JUMP + kc + self._local_cost(src.via, src.graph, f, None)
-            if best is None or c < best[0]:
-                best = (c, src)
-        if best is None:
-            return [f]
-        return self._jump(group, out, type_name, graph, f, path, view, best[1])
+        # Children this subgraph cannot reach: the caller fetches the same field again elsewhere.
+        return [f.with_sel(NSel(f.sel.type, left, {}))]
 
     def _jump(
         self,
@@ -643,6 +664,25 @@ class Builder:
             if self.cost_fields(iface, graph, kf, view) < INF:
                 return Source(jt.graph, iface), jt
         return None
+
+
+def _inputs_conflict(inputs: OutSel, fields: list[NField]) -> bool:
+    """True when a representation would need one key with two different values (other arguments)."""
+    from .groups import OutField
+
+    by_name: dict[str, OutField] = {}
+    for item in inputs.items.values():
+        if isinstance(item, OutField):
+            by_name[item.name] = item
+    for f in fields:
+        got = by_name.get(f.name)
+        if got is None:
+            continue
+        if got.alias != f.alias:
+            return True
+        if got.sel is not None and f.sel is not None and _inputs_conflict(got.sel, f.sel.fields):
+            return True
+    return False
 
 
 def _merge_views(a: View | None, b: View | None) -> View | None:
