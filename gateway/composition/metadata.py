@@ -79,7 +79,7 @@ class Metadata:
                 continue
             type_shareables = [d for d in t.directives if d.name == "shareable"] if sub.fed2 else []
             for f in t.fields.values():
-                if (sub.fed2 and f.has("shareable")) or any(d.block == f.block for d in type_shareables):
+                if (sub.fed2 and f.has("shareable")) or any(d.block in (f.block, -1) for d in type_shareables):
                     self.shareable.add(f.coordinate)
                 if f.coordinate in self.key_fields:
                     self.shareable.add(f.coordinate)
