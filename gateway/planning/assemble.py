@@ -6,7 +6,7 @@ from graphql import OperationDefinitionNode, VariableDefinitionNode, print_ast
 
 from .builder import Builder
 from .errors import PlanningError
-from .groups import FetchGroup, outsel_to_requires, used_variables
+from .groups import FetchGroup, alias_conflicts, outsel_to_requires, used_variables
 from .nodes import (
     ConditionNode,
     FetchNode,
@@ -57,8 +57,10 @@ class Assembler:
         self.op_name = op.name.value if op.name else None
         self.counter = 0
         self.fetch_nodes: dict[int, PlanNode] = {}
+        self.alias_counter = [len(builder._internal_aliases)]
 
     def fetch(self, g: FetchGroup) -> PlanNode:
+        alias_conflicts(g.out, (), g.output_rewrites, self.alias_counter)
         variables: list[str] = []
         used_variables(g.out, variables)
         defs = []

@@ -69,6 +69,13 @@ class Builder:
             return True
         return view is not None and name in self.view_fields(view, type_name)
 
+    def type_in(self, type_name: str, graph: str, name: str) -> str:
+        """The field's type as subgraph `graph` declares it."""
+        meta = self.sg.field(type_name, name)
+        if meta is None:
+            return ""
+        return meta.type_in.get(graph, meta.type_str)
+
     def view_fields(self, view: View, type_name: str) -> dict[str, View | None]:
         out: dict[str, View | None] = {}
         for cond, fields in view.items():
@@ -510,7 +517,9 @@ class Builder:
             and not self._provided(type_name, f, view)
         ):
             return self._requires(group, out, type_name, graph, f, path, view, Source(graph, type_name))
-        of = out.add_field(f.name, f.alias, f.args, f.conds, composite=f.sel is not None)
+        of = out.add_field(
+            f.name, f.alias, f.args, f.conds, composite=f.sel is not None, type_str=self.type_in(type_name, graph, f.name)
+        )
         if f.sel is None:
             return []
         assert of.sel is not None

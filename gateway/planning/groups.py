@@ -13,6 +13,7 @@ from graphql.language import Visitor
 
 from .nodes import (
     FlattenPath,
+    KeyRenamer,
     RequiresField,
     RequiresInlineFragment,
     RequiresSelection,
@@ -29,6 +30,8 @@ class OutField:
     args: tuple[ArgumentNode, ...]
     conds: tuple[Cond, ...]
     sel: OutSel | None = None
+    # The field's type in this subgraph, to find fields that cannot merge (see alias_conflicts).
+    type_str: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -53,12 +56,13 @@ class OutSel:
         args: tuple[ArgumentNode, ...] = (),
         conds: tuple[Cond, ...] = (),
         composite: bool = False,
+        type_str: str = "",
     ) -> OutField:
         args_key = ",".join(print_ast(a) for a in args) if args else ""
         k = ("f", alias or name, args_key, conds)
         got = self.items.get(k)
         if got is None:
-            got = OutField(name, alias, args, conds, OutSel() if composite else None)
+            got = OutField(name, alias, args, conds, OutSel() if composite else None, type_str)
             self.items[k] = got
         assert isinstance(got, OutField)
         if composite and got.sel is None:
@@ -182,3 +186,35 @@ class FetchGroup:
                     merged = tuple(sorted(set(prev.types) | set(seg.types)))
                     base[i] = TypeCondition(merged)
         return tuple(base)
+
+
+def alias_conflicts(sel: OutSel, path: tuple[str, ...], rewrites: list[Rewrite], counter: list[int]) -> None:
+    """Alias same-named fields whose types differ across fragments (`ID!` vs `ID`), which a subgraph
+    would reject as unmergeable; a KeyRenamer puts the client's name back on the result."""
+    entries: list[tuple[tuple[str, ...], OutField]] = []
+
+    def gather(s: OutSel, prefix: tuple[str, ...]) -> None:
+        for item in s.items.values():
+            if isinstance(item, OutFrag):
+                gather(item.sel, prefix + (f"... on {item.type_condition}",))
+            else:
+                entries.append((prefix, item))
+
+    gather(sel, ())
+    by_key: dict[str, list[tuple[tuple[str, ...], OutField]]] = {}
+    for prefix, f in entries:
+        by_key.setdefault(f.alias or f.name, []).append((prefix, f))
+    for key, fields in by_key.items():
+        first = fields[0][1].type_str
+        if all(f.type_str == first or not f.type_str for _, f in fields):
+            continue
+        for prefix, f in fields:
+            if f.type_str and f.type_str != first:
+                alias = f"_internal_qp_alias_{counter[0]}"
+                counter[0] += 1
+                f.alias = alias
+                rewrites.append(KeyRenamer(path + prefix + (alias,), key))
+    for prefix, f in entries:
+        if f.sel is not None:
+            key = f.name if f.alias and f.alias.startswith("_internal_qp_alias_") else (f.alias or f.name)
+            alias_conflicts(f.sel, path + prefix + (key,), rewrites, counter)
