@@ -1,0 +1,43 @@
+# fedgate: `make run` serves the graph on localhost, `make test` runs lint and every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint install install-test redis clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## run: start orders :4001, payments :4002, delivery :4003 and the gateway :4000; Ctrl-C stops all
+run: install
+	scripts/run.sh
+
+## redis: make sure a redis-server binary exists (the tests start their own)
+redis:
+	scripts/ensure-redis.sh
+
+## lint: ruff and mypy on gateway/ and subgraphs/
+lint: install-test
+	$(BIN)/ruff check gateway subgraphs
+	$(BIN)/mypy gateway subgraphs
+
+## test: lint, then the whole pytest suite
+test: install-test redis
+	$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Start the three subgraphs and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
+#   orders :4001  payments :4002  delivery :4003  gateway :4000
+# SQLite files go to var/ (created and seeded on first start); delete var/ to start over.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+GATEWAY_PORT=${GATEWAY_PORT:-4000}
+export ORDERS_PORT=${ORDERS_PORT:-4001} PAYMENTS_PORT=${PAYMENTS_PORT:-4002} DELIVERY_PORT=${DELIVERY_PORT:-4003}
+export ORDERS_URL=${ORDERS_URL:-http://127.0.0.1:${ORDERS_PORT}/graphql}
+
+# Each child in its own process group, so Ctrl-C reaches only this script, which then stops
+# every child once with SIGTERM (a second signal would make uvicorn skip its graceful drain).
+set -m
+pids=()
+names=()
+
+stop_all() {
+    trap - INT TERM EXIT
+    local i
+    for i in "${!pids[@]}"; do
+        if kill -0 "${pids[$i]}" 2>/dev/null; then
+            echo "stopping ${names[$i]} (pid ${pids[$i]})"
+            kill -TERM "${pids[$i]}" 2>/dev/null || true
+        fi
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" 2>/dev/null || true
+    done
+    echo "all stopped"
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+start() {
+    local name=$1
+    shift
+    "$@" &
+    pids+=("$!")
+    names+=("$name")
+    echo "started $name (pid $!)"
+}
+
+wait_healthy() {
+    local name=$1 url=$2
+    "$BIN/python" - "$name" "$url" <<'PY'
+import sys, time, urllib.request
+name, url = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            if r.status == 200:
+                print(f"{name} is up: {url}")
+                sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"{name} did not answer {url} within 30s")
+PY
+}
+
+start orders "$BIN/python" -m subgraphs.orders
+wait_healthy orders "http://127.0.0.1:${ORDERS_PORT}/health"
+start payments "$BIN/python" -m subgraphs.payments
+start delivery "$BIN/python" -m subgraphs.delivery
+wait_healthy payments "http://127.0.0.1:${PAYMENTS_PORT}/health"
+wait_healthy delivery "http://127.0.0.1:${DELIVERY_PORT}/health"
+
+if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
+    start gateway "$BIN/fedgate" serve --supergraph schema/supergraph.graphql --port "$GATEWAY_PORT"
+    echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql"
+else
+    echo "the gateway is not available yet ('fedgate serve --help' failed): serving the subgraphs only"
+fi
+echo "Ctrl-C stops everything."
+
+# Whichever child exits first (or Ctrl-C) ends the run; the EXIT trap stops the rest.
+set +e
+wait -n "${pids[@]}"
+status=$?
+echo "a process exited (status $status); stopping the others"
+exit "$status"

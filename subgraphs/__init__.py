@@ -1,0 +1,1 @@
+"""The three domain subgraphs (orders, payments, delivery) that fedgate federates."""

@@ -1,0 +1,50 @@
+"""The Starlette app every subgraph serves: POST/GET /graphql and GET /health."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from ariadne.asgi import GraphQL
+from graphql import GraphQLSchema
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from subgraphs.common.db import Database
+
+Hook = Callable[[], Awaitable[None]]
+
+
+def create_app(
+    name: str,
+    schema: GraphQLSchema,
+    db: Database,
+    *,
+    on_shutdown: Sequence[Hook] = (),
+) -> Starlette:
+    """Serve `schema`; open `db` (creating and seeding it) at startup and close it at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook()
+            await db.close()
+
+    async def health(_request: Request) -> JSONResponse:
+        await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    graphql_app = GraphQL(schema, debug=False)
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

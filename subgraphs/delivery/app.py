@@ -1,0 +1,16 @@
+"""The delivery subgraph's ASGI app."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from subgraphs.common import Database, OrdersPeer, create_app
+from subgraphs.delivery.resolvers import build_schema
+from subgraphs.delivery.store import DeliveryStore, setup
+
+
+def create_delivery_app(db_path: str) -> Starlette:
+    """The delivery subgraph over the SQLite file at `db_path`; reads orders from ORDERS_URL."""
+    db = Database(db_path, setup)
+    orders = OrdersPeer()
+    return create_app("delivery", build_schema(DeliveryStore(db), orders), db, on_shutdown=[orders.close])

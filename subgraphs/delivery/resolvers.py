@@ -1,0 +1,122 @@
+"""Resolvers of the delivery subgraph, bound to a `DeliveryStore` and the orders subgraph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ariadne import MutationType, ObjectType, QueryType
+from graphql import GraphQLResolveInfo, GraphQLSchema
+
+from subgraphs.common import (
+    BAD_USER_INPUT,
+    INVALID_STATUS_TRANSITION,
+    NOT_FOUND,
+    OrdersPeer,
+    SubgraphError,
+    load_sdl,
+    make_subgraph_schema,
+)
+from subgraphs.delivery.store import DeliveryStore
+
+# Key under which an Order entity carries its prefetched delivery (or None).
+_DELIVERY = "_delivery"
+
+
+def _city(order: dict[str, Any]) -> str:
+    address = order.get("deliveryAddress")
+    if not isinstance(address, dict) or not isinstance(address.get("city"), str):
+        raise SubgraphError(
+            BAD_USER_INPUT,
+            'Order.estimatedDeliveryMinutes needs "deliveryAddress { city }" in the representation (@requires)',
+        )
+    city: str = address["city"]
+    return city
+
+
+def build_schema(store: DeliveryStore, orders: OrdersPeer) -> GraphQLSchema:
+    """The delivery subgraph's executable schema."""
+    query = QueryType()
+    mutation = MutationType()
+    order = ObjectType("Order")
+    agent = ObjectType("Agent")
+    delivery = ObjectType("Delivery")
+    restaurant = ObjectType("Restaurant")
+
+    @query.field("delivery")
+    async def resolve_delivery(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+        return (await store.deliveries_by_ids([id]))[0]
+
+    @query.field("agents")
+    async def resolve_agents(
+        _: Any, _info: GraphQLResolveInfo, city: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await store.agents(city)
+
+    @delivery.field("agent")
+    async def resolve_delivery_agent(obj: dict[str, Any], _info: GraphQLResolveInfo) -> dict[str, Any] | None:
+        return (await store.agents_by_ids([obj["agentId"]]))[0]
+
+    @restaurant.field("averagePrepMinutes")
+    async def resolve_prep(obj: dict[str, Any], _info: GraphQLResolveInfo) -> int:
+        if "averagePrepMinutes" not in obj:
+            # Reached through Delivery.pickup rather than _entities.
+            obj.update((await store.partners([obj]))[0])
+        minutes: int = obj["averagePrepMinutes"]
+        return minutes
+
+    @agent.field("deliveries")
+    async def resolve_agent_deliveries(
+        obj: dict[str, Any], _info: GraphQLResolveInfo
+    ) -> list[dict[str, Any]]:
+        return await store.deliveries_of_agent(obj["id"])
+
+    @order.field("delivery")
+    async def resolve_order_delivery(obj: dict[str, Any], _info: GraphQLResolveInfo) -> dict[str, Any] | None:
+        if _DELIVERY not in obj:
+            obj[_DELIVERY] = (await store.deliveries_by_order([str(obj["id"])])).get(str(obj["id"]))
+        found: dict[str, Any] | None = obj[_DELIVERY]
+        return found
+
+    @order.field("estimatedDeliveryMinutes")
+    async def resolve_eta(obj: dict[str, Any], _info: GraphQLResolveInfo) -> int:
+        return (await store.estimates([(str(obj["id"]), _city(obj))]))[0]
+
+    @mutation.field("assignAgent")
+    async def resolve_assign(_: Any, _info: GraphQLResolveInfo, orderId: str) -> dict[str, Any]:
+        found = await orders.order(orderId)
+        if found is None:
+            raise SubgraphError(NOT_FOUND, f"order {orderId} does not exist")
+        if found["status"] != "APPROVED":
+            raise SubgraphError(
+                INVALID_STATUS_TRANSITION,
+                f"order {orderId} is {found['status']}; only approved orders get an agent",
+            )
+        return await store.assign(found)
+
+    @mutation.field("completeDelivery")
+    async def resolve_complete(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+        return await store.complete(id)
+
+    async def load_orders(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        deliveries = await store.deliveries_by_order([str(r.get("id")) for r in reps])
+        return [{**r, _DELIVERY: deliveries.get(str(r.get("id")))} for r in reps]
+
+    async def load_deliveries(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        return await store.deliveries_by_ids([str(r.get("id")) for r in reps])
+
+    async def load_agents(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        return await store.agents_by_ids([str(r.get("id")) for r in reps])
+
+    async def load_restaurants(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        return list(await store.partners(reps))
+
+    return make_subgraph_schema(
+        load_sdl("delivery"),
+        [query, mutation, order, agent, delivery, restaurant],
+        {
+            "Order": load_orders,
+            "Delivery": load_deliveries,
+            "Agent": load_agents,
+            "Restaurant": load_restaurants,
+        },
+    )

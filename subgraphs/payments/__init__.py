@@ -1,0 +1,1 @@
+"""The payments subgraph: payments and refunds of orders (port 4002)."""
