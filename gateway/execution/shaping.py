@@ -17,6 +17,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -26,6 +27,7 @@ from graphql import (
     VariableNode,
     is_abstract_type,
     is_enum_type,
+    is_interface_type,
     is_object_type,
 )
 from graphql.language import DirectiveNode
@@ -156,21 +158,27 @@ class ShapeSelectionSet:
 
     def _compile(self, typename: str) -> list[ShapeField] | None:
         schema = self._ctx.schema
+        runtime: GraphQLObjectType | GraphQLInterfaceType
         if self._static_type is not None:
             runtime = self._static_type
         else:
             named = schema.get_type(typename)
             abstract = schema.get_type(self._abstract_name or "")
-            if not is_object_type(named) or abstract is None or not is_abstract_type(abstract):
+            if abstract is None or not is_abstract_type(abstract):
                 return None
-            if not schema.is_sub_type(abstract, named):  # type: ignore[arg-type]
+            if typename == self._abstract_name and is_interface_type(abstract):
+                # An @interfaceObject subgraph answers with the interface's own name when the plan did
+                # not need the concrete type: only the interface-level selections apply.
+                runtime = abstract  # type: ignore[assignment]
+            elif is_object_type(named) and schema.is_sub_type(abstract, named):  # type: ignore[arg-type]
+                runtime = named  # type: ignore[assignment]
+            else:
                 return None
-            runtime = named  # type: ignore[assignment]
         grouped = self._collect(runtime)
         is_root = runtime in (schema.query_type, schema.mutation_type, schema.subscription_type)
         return [self._compile_field(runtime, key, nodes, is_root) for key, nodes in grouped.items()]
 
-    def _collect(self, runtime: GraphQLObjectType) -> dict[str, list[FieldNode]]:
+    def _collect(self, runtime: GraphQLObjectType | GraphQLInterfaceType) -> dict[str, list[FieldNode]]:
         ctx = self._ctx
         grouped: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
@@ -200,7 +208,7 @@ class ShapeSelectionSet:
                     stack.append(iter(frag.selection_set.selections))
         return grouped
 
-    def _applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
+    def _applies(self, condition: str, runtime: GraphQLObjectType | GraphQLInterfaceType) -> bool:
         if condition == runtime.name:
             return True
         cond_type = self._ctx.schema.get_type(condition)
@@ -209,7 +217,7 @@ class ShapeSelectionSet:
         )
 
     def _compile_field(
-        self, runtime: GraphQLObjectType, key: str, nodes: list[FieldNode], is_root: bool
+        self, runtime: GraphQLObjectType | GraphQLInterfaceType, key: str, nodes: list[FieldNode], is_root: bool
     ) -> ShapeField:
         name = nodes[0].name.value
         if name == "__typename":
