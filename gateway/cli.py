@@ -113,5 +113,8 @@ def plan(supergraph_path: str, operation_file: str, variables: str | None, opera
     click.echo(print_plan(query_plan))
 
 
+from gateway.composition.commands import check, compose  # noqa: E402, I001
+main.add_command(compose); main.add_command(check)  # noqa: E702
+
 if __name__ == "__main__":  # pragma: no cover
     main()
