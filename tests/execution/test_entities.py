@@ -1,0 +1,119 @@
+"""Entities at Flatten paths, representation projection, rewrites, and deep merge."""
+
+from __future__ import annotations
+
+import orjson
+from graphql import build_schema
+from shop import FakeSupergraph
+
+from gateway.execution import TypeMatcher, apply_rewrites, collect_at_path, deep_merge, project_representation
+from gateway.planning.nodes import (
+    LIST,
+    KeyRenamer,
+    RequiresField,
+    RequiresInlineFragment,
+    TypeCondition,
+    ValueSetter,
+)
+
+SCHEMA = build_schema(
+    """
+    type Query { media: [Media] }
+    interface Media { id: ID! }
+    type Book implements Media { id: ID! title: String }
+    type Movie implements Media { id: ID! title: String }
+    """
+)
+# `Secret` is an @inaccessible implementation: absent from the API schema, known to the supergraph.
+MATCHER = TypeMatcher(FakeSupergraph(SCHEMA, {}, {"Media": {"Secret"}}).satisfies)
+
+
+def test_collect_iterates_lists_skips_nulls_and_filters_types():
+    data = {
+        "media": [
+            {"__typename": "Book", "id": "1"},
+            None,
+            {"__typename": "Movie", "id": "2"},
+            {"id": "3"},
+            [{"__typename": "Book", "id": "4"}],
+        ]
+    }
+    entities, paths = collect_at_path(data, ("media", LIST, TypeCondition(("Book",))), MATCHER)
+    assert [e["id"] for e in entities] == ["1", "3", "4"]
+    assert paths == [("media", 0), ("media", 3), ("media", 4, 0)]
+    assert collect_at_path({"media": None}, ("media", LIST), MATCHER) == ([], [])
+    assert collect_at_path({}, ("a", "b"), MATCHER) == ([], [])
+
+
+def test_representation_typename_first_fragments_and_aliases():
+    requires = (
+        RequiresInlineFragment(
+            "Media",
+            (
+                RequiresField("id"),
+                RequiresField("__typename"),
+                RequiresField("title", alias="_internal_qp_alias_0"),
+            ),
+        ),
+        RequiresInlineFragment("Movie", (RequiresField("director"),)),
+    )
+    entity = {"__typename": "Book", "id": "1", "_internal_qp_alias_0": "T", "title": "wrong", "x": 1}
+    rep = project_representation(entity, requires, MATCHER)
+    assert orjson.dumps(rep) == b'{"__typename":"Book","id":"1","title":"T"}'
+
+
+def test_representation_skipped_without_typename_or_with_missing_field():
+    requires = (RequiresInlineFragment("Book", (RequiresField("__typename"), RequiresField("id"))),)
+    assert project_representation({"id": "1"}, requires, MATCHER) is None
+    assert project_representation({"__typename": "Book"}, requires, MATCHER) is None
+    # A null value is kept: only an absent key means an earlier fetch failed.
+    assert project_representation({"__typename": "Book", "id": None}, requires, MATCHER) == {
+        "__typename": "Book",
+        "id": None,
+    }
+
+
+def test_inline_fragment_applies_in_either_direction_and_for_inaccessible_types():
+    nested = (
+        RequiresField("__typename"),
+        RequiresField("items", selections=(RequiresInlineFragment("Book", (RequiresField("title"),)),)),
+    )
+    entity = {
+        "__typename": "Secret",
+        "items": [{"__typename": "Book", "title": "B"}, {"__typename": "Movie", "title": "M"}, None],
+    }
+    requires = (RequiresInlineFragment("Media", nested),)
+    assert project_representation(entity, requires, MATCHER) == {
+        "__typename": "Secret",
+        "items": [{"title": "B"}, {}, None],
+    }
+    # Entity typed by the interface, fragment on an implementation: applies (either direction).
+    entity = {"__typename": "Media", "id": "1"}
+    requires = (RequiresInlineFragment("Book", (RequiresField("__typename"), RequiresField("id"))),)
+    assert project_representation(entity, requires, MATCHER) == {"__typename": "Media", "id": "1"}
+
+
+def test_rewrites():
+    rep = {"__typename": "Book", "id": "1"}
+    apply_rewrites(rep, (ValueSetter(("... on Book", "__typename"), "Media"),), MATCHER)
+    assert rep == {"__typename": "Media", "id": "1"}
+    movie = {"__typename": "Movie", "id": "2"}
+    apply_rewrites(movie, (ValueSetter(("... on Book", "__typename"), "Media"),), MATCHER)
+    assert movie["__typename"] == "Movie"
+    results = [{"__typename": "Book", "_internal_qp_alias_0": "x"}, None, {"__typename": "Movie", "_internal_qp_alias_0": "y"}]
+    apply_rewrites(results, (KeyRenamer(("... on Book", "_internal_qp_alias_0"), "id"),), MATCHER)
+    assert results == [{"__typename": "Book", "id": "x"}, None, {"__typename": "Movie", "_internal_qp_alias_0": "y"}]
+
+
+def test_deep_merge():
+    target = {"a": {"x": 1, "l": [{"p": 1}, {"p": 2}]}, "__typename": "Media", "n": [[{"q": 1}]]}
+    deep_merge(target, {"a": {"y": 2, "l": [{"r": 1}, None]}, "__typename": "Book", "n": [[{"s": 2}]], "new": None})
+    assert target == {
+        "a": {"x": 1, "l": [{"p": 1, "r": 1}, None], "y": 2},
+        "__typename": "Book",
+        "n": [[{"q": 1, "s": 2}]],
+        "new": None,
+    }
+    deep_merge(target, None)
+    deep_merge(target, {"a": {"l": [1]}})
+    assert target["a"]["l"] == [1]
