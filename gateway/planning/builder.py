@@ -49,6 +49,9 @@ class Builder:
         self._cost_active: set[tuple[Any, ...]] = set()
         self._fieldset_cache: dict[tuple[str, int], list[NField]] = {}
         self._internal_aliases: dict[tuple[str, str, str], str] = {}
+        # Per object on the current response path: the subgraphs that could be resolving it. Every one
+        # of them is a candidate plan; a union below keeps only the members all of them know.
+        self._cands: list[frozenset[str]] = [frozenset(supergraph.subgraph_urls)]
 
     # ------------------------------------------------------------------ metadata helpers
 
@@ -231,11 +234,37 @@ class Builder:
                 c += JUMP
             return c
         total = 0.0
-        for concrete in sorted(self.sg.possible_types_in(t, graph) & self.sg.possible_types(t)):
+        for concrete in self.concretes_in(f, graph):
             total += self.cost_fields(concrete, graph, f.sel.for_type(concrete), view)
             if total == INF:
                 return INF
         return total
+
+    def _child_candidates(self, type_name: str, f: NField) -> frozenset[str]:
+        here = set(self._cands[-1])
+        meta = self.sg.types.get(type_name)
+        if meta is not None:
+            here.update(jt.graph for jt in meta.join_types if jt.key_selection is not None and jt.resolvable)
+        return frozenset(src.graph for src in self.sources(type_name, f.name) if src.graph in here)
+
+    def _union_members(self, f: NField) -> frozenset[str] | None:
+        """Members of union field `f` that every candidate subgraph for it can return."""
+        meta = self.sg.types.get(f.type_name)
+        if meta is None or meta.kind != "UNION":
+            return None
+        allowed: frozenset[str] | None = None
+        for g in self._cands[-1]:
+            declared = self.type_in(f.parent, g, f.name)
+            own = declared.replace("[", "").replace("]", "").replace("!", "") if declared else f.type_name
+            members = self.sg.possible_types_in(own, g)
+            allowed = members if allowed is None else allowed & members
+        return allowed
+
+    def concretes_in(self, f: NField, graph: str) -> list[str]:
+        """Concrete types subgraph `graph` can return for abstract field `f` (by its own declared type)."""
+        declared = self.type_in(f.parent, graph, f.name)
+        own = declared.replace("[", "").replace("]", "").replace("!", "") if declared else f.type_name
+        return sorted(self.sg.possible_types_in(own, graph) & self.sg.possible_types(f.type_name))
 
     def _needs_real_typename(self, sel: NSel) -> bool:
         return bool(sel.by_type) or sel.wants_typename()
@@ -419,7 +448,7 @@ class Builder:
         if f.sel is None:
             return 0
         t = f.type_name
-        concretes = [t] if not self.is_abstract(t) else sorted(self.sg.possible_types_in(t, graph))
+        concretes = [t] if not self.is_abstract(t) else self.concretes_in(f, graph)
         n = 0
         view = self.provides_view(f, graph, None)
         for c in concretes:
@@ -524,7 +553,11 @@ class Builder:
             return []
         assert of.sel is not None
         sub_path = path + (f.key,) + (LIST,) * f.list_depth
-        left = self.plan_sub(group, of.sel, f, graph, sub_path, self.provides_view(f, graph, view))
+        self._cands.append(self._child_candidates(type_name, f))
+        try:
+            left = self.plan_sub(group, of.sel, f, graph, sub_path, self.provides_view(f, graph, view))
+        finally:
+            self._cands.pop()
         if not left:
             return []
         # Children this subgraph cannot reach: the caller fetches the same field again elsewhere.
@@ -609,8 +642,11 @@ class Builder:
         if self.is_interface_object(t, graph):
             return self._plan_interface_object(group, out, f, graph, path, view)
         left: list[NField] = []
-        for concrete in sorted(self.sg.possible_types_in(t, graph) & self.sg.possible_types(t)):
-            fields = [x for x in f.sel.for_type(concrete)]
+        allowed = self._union_members(f)
+        for concrete in self.concretes_in(f, graph):
+            if allowed is not None and concrete not in allowed:
+                continue
+            fields = f.sel.for_type(concrete)
             if not any(x.name != "__typename" for x in fields):
                 continue
             frag = out.frag(concrete)
