@@ -1,0 +1,93 @@
+"""`make run`'s script: starts everything, and one Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while needle not in buf and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="scripts/run.sh runs from .venv")
+def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_port):
+    ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway")}
+    env = {
+        **os.environ,
+        "ORDERS_PORT": str(ports["orders"]),
+        "PAYMENTS_PORT": str(ports["payments"]),
+        "DELIVERY_PORT": str(ports["delivery"]),
+        "GATEWAY_PORT": str(ports["gateway"]),
+        "ORDERS_DB": str(tmp_path / "orders.db"),
+        "PAYMENTS_DB": str(tmp_path / "payments.db"),
+        "DELIVERY_DB": str(tmp_path / "delivery.db"),
+    }
+    env.pop("ORDERS_URL", None)
+    # A terminal, so that Ctrl-C is a real SIGINT from the line discipline.
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(ROOT)
+        os.execve("/bin/bash", ["bash", "scripts/run.sh"], env)
+        sys.exit(127)
+    try:
+        out = read_until(fd, b"Ctrl-C stops everything", timeout=60)
+        assert b"Ctrl-C stops everything" in out, out.decode(errors="replace")
+        started = [int(p) for p in re.findall(rb"started \w+ \(pid (\d+)\)", out)]
+        assert len(started) >= 3
+
+        for name in ("orders", "payments", "delivery"):
+            health = httpx.get(f"http://127.0.0.1:{ports[name]}/health", timeout=5).json()
+            assert health == {"status": "ok", "subgraph": name}
+        body = httpx.post(
+            f"http://127.0.0.1:{ports['payments']}/graphql",
+            json={"query": 'mutation { payOrder(orderId: "404", method: CARD) { id } }'},
+            timeout=5,
+        ).json()
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND", "payments reaches orders on ORDERS_PORT"
+
+        os.write(fd, b"\x03")
+        out += read_until(fd, b"all stopped", timeout=30)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+
+    assert b"all stopped" in out, out.decode(errors="replace")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 130
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in started)
