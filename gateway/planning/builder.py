@@ -198,7 +198,7 @@ class Builder:
                     key_cost = self._cheapest_key_cost(type_name, graph, src, view)
                     if key_cost == INF:
                         continue
-                    c = JUMP + key_cost + self._local_cost(src.via, src.graph, f, None)
+                    c = JUMP + key_cost + self._local_cost(src.via, src.graph, f, None) + _size(f)
                     best = min(best, c)
         finally:
             self._cost_active.discard(k)
@@ -513,7 +513,7 @@ class Builder:
                 kc = self._cheapest_key_cost(type_name, graph, src, view)
                 if kc == INF:
                     continue
-                options.append((JUMP + kc + self._local_cost(src.via, src.graph, f, None), src))
+                options.append((JUMP + kc + self._local_cost(src.via, src.graph, f, None) + _size(f), src))
         if not options:
             return None
         cost, best = min(options, key=lambda o: o[0])
@@ -709,6 +709,17 @@ class Builder:
             if self.cost_fields(iface, graph, kf, view) < INF:
                 return Source(jt.graph, iface), jt
         return None
+
+
+def _size(f: NField) -> float:
+    """Fields under `f` (itself included). Every field behind a jump costs this once more, so that
+    between plans with as many jumps the one that jumps later, for less of the selection, wins."""
+    if f.sel is None:
+        return 1.0
+    n = 1.0 + sum(_size(x) for x in f.sel.fields)
+    for fields in f.sel.by_type.values():
+        n += sum(_size(x) for x in fields)
+    return n
 
 
 def _inputs_conflict(inputs: OutSel, fields: list[NField]) -> bool:
