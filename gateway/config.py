@@ -73,7 +73,10 @@ def load_config(path: str | Path | None) -> GatewayConfig:
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError(f"config {path} is not valid YAML{where}: {problem}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path} must be a mapping at the top level")
     try:

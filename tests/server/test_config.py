@@ -1,0 +1,48 @@
+"""fedgate.yaml: the model, its loader, and docs/configuration.md kept in step with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from gateway.config import ConfigError, GatewayConfig, load_config
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        key = prefix + name
+        out.append(key)
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.extend(_keys(ann, key + "."))
+    return out
+
+
+def test_every_config_key_is_documented():
+    text = DOCS.read_text()
+    missing = [key for key in _keys(GatewayConfig) if f"`{key}" not in text]
+    assert missing == []
+
+
+def test_load_config(tmp_path: Path):
+    path = tmp_path / "fedgate.yaml"
+    path.write_text("port: 4100\nexpose_query_plan: false\ntraffic_shaping:\n  subgraphs:\n    a: {timeout: 2}\n")
+    config = load_config(path)
+    assert config.port == 4100 and config.expose_query_plan is False
+    assert config.traffic_shaping.for_subgraph("a").timeout == 2
+    assert config.traffic_shaping.for_subgraph("b").timeout == 30
+    assert load_config(None) == GatewayConfig()
+
+
+@pytest.mark.parametrize("text", ["prot: 1\n", "port: x\n", "- a\n", "a: [\n"])
+def test_bad_config_is_one_clear_error(tmp_path: Path, text: str):
+    path = tmp_path / "fedgate.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "\n" not in info.value.message
