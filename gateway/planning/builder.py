@@ -643,7 +643,17 @@ class Builder:
             return self._plan_interface_object(group, out, f, graph, path, view)
         left: list[NField] = []
         allowed = self._union_members(f)
-        for concrete in self.concretes_in(f, graph):
+        concretes = self.concretes_in(f, graph)
+        base = [x for x in f.sel.fields if x.name != "__typename"]
+        if not concretes and base and self.cost_fields(t, graph, base, view) == INF:
+            # No implementation to explode into: the interface's own fields must still be reachable.
+            raise PlanningError(
+                "QUERY_PLANNING_FAILED",
+                f"cannot plan {f.parent}.{f.name}: no subgraph path reaches "
+                + ", ".join(sorted({x.name for x in base}))
+                + f" of {t} from subgraph {graph!r}",
+            )
+        for concrete in concretes:
             if allowed is not None and concrete not in allowed:
                 continue
             fields = f.sel.for_type(concrete)
