@@ -149,6 +149,7 @@ class Subgraph:
     directive_defs: dict[str, SDirectiveDef] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # operation -> type name
     schema_directives: list[Applied] = field(default_factory=list)
+    build_errors: list[str] = field(default_factory=list)  # SDL problems found while building (unprefixed)
 
     @property
     def fed2(self) -> bool:
@@ -288,8 +289,10 @@ class _Builder:
             t = SType(kind=kind, name=name)
             sub.types[name] = t
         elif t.kind != kind:
-            # Kind clash inside one subgraph: reported by SDL validation.
+            self.sub.build_errors.append(f"Type {name} is defined with different kinds")
             return
+        elif not is_ext and t.has_definition:
+            self.sub.build_errors.append(f'There can be only one type named "{name}".')
         if is_ext:
             t.extension_blocks += 1
             block = t.extension_blocks
@@ -308,6 +311,7 @@ class _Builder:
             for fnode in getattr(node, "fields", None) or ():
                 fname = fnode.name.value
                 if fname in t.fields:
+                    self.sub.build_errors.append(f"Field {fname} already exists on {name}")
                     continue
                 t.fields[fname] = SField(
                     name=fname,

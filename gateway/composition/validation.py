@@ -1,10 +1,332 @@
-"""Subgraph validation rules (federation.ts FederationBlueprint.onValidation)."""
+"""Subgraph validation rules (federation.ts `FederationBlueprint.onValidation` and SDL validation).
+
+Every error carries the `[<subgraph>] ` prefix; all errors of a subgraph are collected.
+"""
 
 from __future__ import annotations
 
+from graphql import (
+    FieldNode,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    SelectionSetNode,
+    StringValueNode,
+)
+
 from .errors import CompositionError
-from .subgraph import Subgraph
+from .fieldsets import parse_field_set
+from .links import federation_directives
+from .merge import print_value
+from .metadata import Metadata
+from .subgraph import (
+    BUILTIN_DIRECTIVES,
+    BUILTIN_SCALARS,
+    INTERFACE,
+    OBJECT,
+    UNION,
+    Applied,
+    SField,
+    SType,
+    Subgraph,
+    named_type,
+)
+
+_KIND_NAMES = {INTERFACE: "Interface", UNION: "Union", OBJECT: "Object"}
+
+
+class _FieldSetError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Validator:
+    def __init__(self, sub: Subgraph) -> None:
+        self.sub = sub
+        self.meta = Metadata(sub)
+        self.errors: list[CompositionError] = []
+
+    def error(self, code: str, message: str) -> None:
+        self.errors.append(CompositionError(code, f"[{self.sub.name}] {message}", [self.sub.name]))
+
+    # -- SDL-level ------------------------------------------------------------------------------------
+
+    def known_type(self, name: str) -> bool:
+        return name in self.sub.types or name in BUILTIN_SCALARS or name in self.sub.links.spec_types
+
+    def check_sdl(self) -> None:
+        for msg in self.sub.build_errors:
+            self.error("INVALID_GRAPHQL", msg)
+        seen_unknown: set[str] = set()
+
+        def ref(name: str) -> None:
+            if not self.known_type(name) and name not in seen_unknown:
+                seen_unknown.add(name)
+                self.error("INVALID_GRAPHQL", f"Unknown type {name}")
+
+        for t in self.sub.types.values():
+            for i in t.interfaces:
+                ref(i)
+            for m in t.members:
+                ref(m)
+            for f in t.fields.values():
+                ref(named_type(f.type))
+                for a in f.args.values():
+                    ref(named_type(a.type))
+        for d in self.sub.directive_defs.values():
+            for a in d.args.values():
+                ref(named_type(a.type))
+        self.check_directive_names()
+
+    def all_applied(self) -> list[Applied]:
+        out = list(self.sub.schema_directives)
+        for t in self.sub.types.values():
+            out.extend(t.directives)
+            for f in t.fields.values():
+                out.extend(f.directives)
+                for a in f.args.values():
+                    out.extend(a.directives)
+            for v in t.values.values():
+                out.extend(v.directives)
+        return out
+
+    def check_directive_names(self) -> None:
+        fed_names = federation_directives(14)
+        reported: set[str] = set()
+        for d in self.all_applied():
+            if d.federation or d.name in BUILTIN_DIRECTIVES or d.name in self.sub.directive_defs or d.name == "link":
+                continue
+            if d.name in reported:
+                continue
+            reported.add(d.name)
+            if d.name in fed_names and self.sub.fed2:
+                prefix = self.sub.links.fed_prefix
+                self.error("INVALID_GRAPHQL",
+                           f'Unknown directive "@{d.name}". If you meant the "@{d.name}" federation directive, you should '
+                           f'use fully-qualified name "@{prefix}__{d.name}" or add "@{d.name}" to the `import` argument '
+                           "of the @link to the federation specification.")
+            elif d.name in fed_names:
+                self.error("INVALID_GRAPHQL",
+                           f'Unknown directive "@{d.name}". If you meant the "@{d.name}" federation 2 directive, note '
+                           "that this schema is a federation 1 schema. To be a federation 2 schema, it needs to @link to "
+                           "the federation specification v2.")
+            else:
+                self.error("INVALID_GRAPHQL", f'Unknown directive "@{d.name}".')
+
+    def check_federation_definitions(self) -> None:
+        for name, canonical in self.sub.links.directives.items():
+            if canonical not in ("key", "requires", "provides"):
+                continue
+            node = next((d for d in self.sub.document.definitions
+                         if getattr(d, "kind", "") == "directive_definition" and d.name.value == name), None)
+            if node is None:
+                continue
+            fields_arg = next((a for a in node.arguments or () if a.name.value == "fields"), None)
+            if fields_arg is None:
+                continue
+            from graphql import print_ast
+
+            printed = print_ast(fields_arg.type)
+            if printed.rstrip("!") not in ("FieldSet", "_FieldSet", "federation__FieldSet", "String"):
+                self.error("DIRECTIVE_DEFINITION_INVALID",
+                           f'Invalid definition for directive "@{name}": argument "fields" should have type '
+                           f'"{self.sub.links.fed_prefix}__FieldSet!" but found type "{printed}"')
+
+    # -- field sets -----------------------------------------------------------------------------------
+
+    def field_set(self, d: Applied, parent: str, directive: str, prefix: str) -> SelectionSetNode | None:
+        value = d.args.get("fields")
+        code_base = directive.upper()
+        if not isinstance(value, StringValueNode):
+            shown = print_value(value) if value is not None else ""
+            self.error(f"{code_base}_INVALID_FIELDS_TYPE",
+                       f'{prefix}, for @{directive}(fields: {shown}): Invalid value for argument "fields": must be a string.')
+            return None
+        head = f"{prefix}, for @{directive}(fields: {print_value(value)}): "
+        try:
+            sel = parse_field_set(value.value)
+        except GraphQLSyntaxError as e:
+            self.error(f"{code_base}_INVALID_FIELDS", head + e.message.replace("'", '"'))
+            return None
+        try:
+            self.walk(sel, parent, directive, False)
+        except _FieldSetError as e:
+            self.error(e.code, head + e.message)
+            return None
+        return sel
+
+    def walk(self, sel: SelectionSetNode, parent: str, directive: str, external_in_parents: bool) -> None:
+        code_base = directive.upper()
+        t = self.sub.type(parent)
+        assert t is not None
+        for s in sel.selections:
+            if s.directives:
+                from graphql import print_ast
+
+                raise _FieldSetError(
+                    f"{code_base}_DIRECTIVE_IN_FIELDS_ARG",
+                    f"cannot have directive applications in the @{directive}(fields:) argument but found "
+                    + ", ".join(print_ast(x) for x in s.directives) + ".")
+            if isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else parent
+                if self.sub.type(cond) is None:
+                    raise _FieldSetError(f"{code_base}_INVALID_FIELDS", f'Unknown type "{cond}".')
+                self.walk(s.selection_set, cond, directive, external_in_parents)
+                continue
+            if not isinstance(s, FieldNode):
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS", "fragment spreads are not allowed")
+            fname = s.name.value
+            if fname == "__typename":
+                continue
+            f = t.fields.get(fname) if t.kind in (OBJECT, INTERFACE) else None
+            if f is None:
+                where = ("the field should either be added to this subgraph or, if it should not be resolved by this "
+                         "subgraph, you need to add it to this subgraph with @external" if directive == "key" else
+                         "if the field is defined in another subgraph, you need to add it to this subgraph with @external")
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Cannot query field "{fname}" on type "{parent}" ({where}).')
+            if s.alias is not None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Cannot use alias "{s.alias.value}" in "{s.alias.value}: {fname}": aliases are not '
+                                     "currently supported in field sets")
+            target = self.sub.type(named_type(f.type))
+            composite = target is not None and target.kind in (OBJECT, INTERFACE, UNION)
+            if directive == "key" and target is not None and target.kind in (INTERFACE, UNION):
+                raise _FieldSetError("KEY_FIELDS_SELECT_INVALID_TYPE",
+                                     f'field "{f.coordinate}" is a {_KIND_NAMES[target.kind]} type which is not allowed '
+                                     "in @key")
+            if f.args and directive != "requires":
+                raise _FieldSetError(f"{code_base}_FIELDS_HAS_ARGS",
+                                     f"field {f.coordinate} cannot be included because it has arguments (fields with "
+                                     f"argument are not allowed in @{directive})")
+            if composite and s.selection_set is None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Field "{fname}" of type "{named_type(f.type)}" must have a selection of subfields. '
+                                     f'Did you mean "{fname} {{ ... }}"?')
+            if not composite and s.selection_set is not None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Field "{fname}" must not have a selection since type "{named_type(f.type)}" has '
+                                     "no subfields.")
+            is_external = self.meta.is_external(f)
+            if directive != "key" and s.selection_set is None and not external_in_parents and not is_external:
+                if f.coordinate in self.meta.fake_externals:
+                    raise _FieldSetError(
+                        f"{code_base}_FIELDS_MISSING_EXTERNAL",
+                        f'field "{f.coordinate}" should not be part of a @{directive} since it is already "effectively" '
+                        "provided by this subgraph (while it is marked @external, it is a @key field of an extension "
+                        "type, which are not internally considered external for historical/backward compatibility "
+                        "reasons)")
+                raise _FieldSetError(
+                    f"{code_base}_FIELDS_MISSING_EXTERNAL",
+                    f'field "{f.coordinate}" should not be part of a @{directive} since it is already provided by this '
+                    "subgraph (it is not marked @external)")
+            if s.selection_set is not None:
+                nested_external = external_in_parents or is_external
+                if not nested_external and t.kind == INTERFACE:
+                    for impl in self.sub.possible_runtime_types(t.name):
+                        fi = self.sub.field(impl, fname)
+                        if fi is not None and self.meta.is_external(fi):
+                            nested_external = True
+                self.walk(s.selection_set, named_type(f.type), directive, nested_external)
+
+    # -- federation rules -----------------------------------------------------------------------------
+
+    def check_types(self) -> None:
+        sub = self.sub
+        minor = sub.links.version[1] if sub.fed2 else 0
+        for t in sub.types.values():
+            if t.kind in (OBJECT, INTERFACE):
+                for k in t.all("key"):
+                    if t.kind == INTERFACE and sub.fed2 and minor < 3:
+                        self.error("KEY_UNSUPPORTED_ON_INTERFACE",
+                                   f'Cannot use @key on interface "{t.name}": @key is not yet supported on interfaces')
+                        continue
+                    self.field_set(k, t.name, "key", f'On type "{t.name}"')
+                if t.has("interfaceObject") and not t.has("key"):
+                    self.error("INTERFACE_OBJECT_USAGE_ERROR",
+                               "The @interfaceObject directive can only be applied to entity types but type "
+                               f'"{t.name}" has no @key in this subgraph.')
+            for f in t.fields.values():
+                if t.kind == INTERFACE:
+                    self.check_interface_field(t, f)
+                elif t.kind == OBJECT:
+                    self.check_object_field(t, f)
+        for t in sub.types.values():
+            if t.kind == INTERFACE and sub.fed2:
+                self.check_interface_keys_on_implementations(t)
+        for t in sub.types.values():
+            if t.kind not in (OBJECT, INTERFACE):
+                continue
+            for f in t.fields.values():
+                if self.meta.is_external(f) and not self.meta.is_used(f):
+                    self.error("EXTERNAL_UNUSED",
+                               f'Field "{f.coordinate}" is marked @external but is not used in any federation directive '
+                               "(@key, @provides, @requires) or to satisfy an interface; the field declaration has no "
+                               "use and should be removed (or the field should not be @external).")
+
+    def check_interface_field(self, t: SType, f: SField) -> None:
+        if f.has("external"):
+            self.error("EXTERNAL_ON_INTERFACE",
+                       f'Interface type field "{f.coordinate}" is marked @external but @external is not allowed on '
+                       "interface fields (it is nonsensical).")
+        if f.has("shareable"):
+            self.error("INVALID_SHAREABLE_USAGE",
+                       f'Invalid use of @shareable on field "{f.coordinate}": only object type fields can be marked '
+                       "with @shareable")
+        for dname in ("provides", "requires"):
+            if f.has(dname):
+                self.error(f"{dname.upper()}_UNSUPPORTED_ON_INTERFACE",
+                           f'Cannot use @{dname} on field "{f.coordinate}" of parent type "{t.name}": @{dname} is not '
+                           "yet supported within interfaces")
+
+    def check_object_field(self, t: SType, f: SField) -> None:
+        prefix = f'On field "{f.coordinate}"'
+        for req in f.all("requires"):
+            self.field_set(req, t.name, "requires", prefix)
+        for prov in f.all("provides"):
+            target = self.sub.type(named_type(f.type))
+            if target is None or target.kind not in (OBJECT, INTERFACE, UNION):
+                from .subgraph import type_str
+
+                self.error("PROVIDES_ON_NON_OBJECT_FIELD",
+                           f'Invalid @provides directive on field "{f.coordinate}": field has type "{type_str(f.type)}" '
+                           "which is not a Composite Type")
+                continue
+            if f.has("external"):
+                self.error("EXTERNAL_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                           f'Cannot have both @provides and @external on field "{f.coordinate}"')
+                continue
+            self.field_set(prov, target.name, "provides", prefix)
+        if len(f.all("shareable")) > 1 and self.sub.links.version < (2, 2):
+            self.error("INVALID_SHAREABLE_USAGE",
+                       f'Invalid duplicate application of @shareable on field "{f.coordinate}": @shareable is only '
+                       "repeatable on types prior to federation 2.2")
+
+    def check_interface_keys_on_implementations(self, t: SType) -> None:
+        from graphql import print_ast
+
+        for k in t.all("key"):
+            if k.bool_arg("resolvable") is False:
+                continue
+            fields = k.str_arg("fields")
+            for impl in self.sub.possible_runtime_types(t.name):
+                it = self.sub.type(impl)
+                if it is None:
+                    continue
+                if not any(ik.str_arg("fields") == fields and ik.bool_arg("resolvable") is not False
+                           for ik in it.all("key")):
+                    self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+                               f'Key {print_ast(k.node)} on interface type "{t.name}" is missing on implementation '
+                               f'type "{impl}".')
 
 
 def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[CompositionError]:
-    return []
+    """All validation errors of one subgraph (SDL, then federation rules)."""
+    v = _Validator(sub)
+    v.check_sdl()
+    if v.errors:
+        return v.errors
+    v.check_federation_definitions()
+    v.check_types()
+    return v.errors
