@@ -174,6 +174,12 @@ def start_subgraph(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
 
 
 @pytest.fixture(scope="session")
+def subgraph_stack_factory() -> Callable[[Path], dict[str, ServiceProcess]]:
+    """`start_subgraph_stack(workdir)`, for fixtures of other scopes; the caller stops what it starts."""
+    return start_subgraph_stack
+
+
+@pytest.fixture(scope="session")
 def subgraphs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServiceProcess]]:
     """The three subgraphs, seeded, shared by the whole session: {"orders": ..., "payments": ..., "delivery": ...}."""
     stack = start_subgraph_stack(tmp_path_factory.mktemp("subgraphs"))

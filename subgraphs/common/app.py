@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from ariadne.asgi import GraphQL
@@ -13,8 +14,23 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from subgraphs.common.db import Database
+from subgraphs.common.errors import SubgraphError
 
 Hook = Callable[[], Awaitable[None]]
+
+_LOGGER_NAME = "subgraphs.graphql"
+
+
+class _SkipDomainErrors(logging.Filter):
+    """ariadne logs every resolver error with a traceback; a rejected mutation is not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        original = getattr(error, "original_error", None)
+        return not isinstance(error, SubgraphError) and not isinstance(original, SubgraphError)
+
+
+logging.getLogger(_LOGGER_NAME).addFilter(_SkipDomainErrors())
 
 
 def create_app(
@@ -40,7 +56,7 @@ def create_app(
         await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
         return JSONResponse({"status": "ok", "subgraph": name})
 
-    graphql_app = GraphQL(schema, debug=False)
+    graphql_app = GraphQL(schema, debug=False, logger=_LOGGER_NAME)
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
