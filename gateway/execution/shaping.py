@@ -41,6 +41,11 @@ _OBJECT = 3
 _ABSTRACT = 4
 _INTROSPECTION = 5
 
+_FAST_NONE = 0
+_FAST_LEAF = 1
+_FAST_TYPENAME = 2
+_FAST_OBJECT = 3
+
 INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
 
 
@@ -94,7 +99,8 @@ class ShapeField:
     """One response key of a selection set for one runtime type."""
 
     __slots__ = (
-        "key", "name", "kind", "non_null", "list_depth", "enum", "enum_name", "child", "parent_type", "simple"
+        "key", "name", "kind", "non_null", "list_depth", "enum", "enum_name", "child", "parent_type",
+        "fast", "nn", "obj_fields", "obj_name",
     )
 
     def __init__(
@@ -116,8 +122,27 @@ class ShapeField:
         self.enum = frozenset(enum.values) if enum is not None else frozenset()
         self.enum_name = enum.name if enum is not None else ""
         self.child = child
-        # Nullable leaf scalars outside lists: copied straight through.
-        self.simple = kind == _LEAF and self.list_depth == 0
+        self.nn = non_null[0]
+        # Hot-path dispatch: leaves and single objects outside lists skip the generic _complete.
+        if kind == _TYPENAME:
+            self.fast = _FAST_TYPENAME
+        elif kind == _LEAF and self.list_depth == 0:
+            self.fast = _FAST_LEAF
+        elif kind == _OBJECT and self.list_depth == 0:
+            self.fast = _FAST_OBJECT
+        else:
+            self.fast = _FAST_NONE
+        # For _OBJECT: the child's fields and type name, resolved on first use.
+        self.obj_fields: list[ShapeField] | None = None
+        self.obj_name = child.static_name if child is not None else ""
+
+    def object_fields(self) -> list[ShapeField]:
+        """The child's fields for an object-typed field (compiled once)."""
+        fields = self.obj_fields
+        if fields is None:
+            assert self.child is not None
+            fields = self.obj_fields = self.child.fields_for(self.obj_name) or []
+        return fields
 
 
 class ShapeSelectionSet:
@@ -316,27 +341,39 @@ class _Shaper:
         path = self.path
         for f in fields:
             key = f.key
-            kind = f.kind
-            if kind == _TYPENAME:
+            fast = f.fast
+            if fast == _FAST_LEAF:
+                value = obj.get(key)
+                if value is None and f.nn:
+                    path.append(key)
+                    self._null_error(f)
+                    path.pop()
+                    return _BUBBLE
+                out[key] = value
+                continue
+            if fast == _FAST_TYPENAME:
                 out[key] = typename
                 continue
-            if kind == _INTROSPECTION:
+            if f.kind == _INTROSPECTION:
                 out[key] = self.introspection.get(key)
                 continue
             value = obj.get(key)
             if value is None:
-                if f.non_null[0]:
+                if f.nn:
                     path.append(key)
                     self._null_error(f)
                     path.pop()
                     return _BUBBLE
                 out[key] = None
                 continue
-            if f.simple:
-                out[key] = value
-                continue
             path.append(key)
-            result = self._complete(value, f, 0)
+            result: Any
+            if fast == _FAST_OBJECT and type(value) is dict:
+                result = self._object(value, f.obj_fields or f.object_fields(), f.obj_name)
+                if result is _BUBBLE and not f.nn:
+                    result = None
+            else:
+                result = self._complete(value, f, 0)
             path.pop()
             if result is _BUBBLE:
                 return _BUBBLE
@@ -361,9 +398,12 @@ class _Shaper:
             items: list[Any] = []
             path = self.path
             inner = level + 1
-            plain = f.kind == _LEAF and inner == f.list_depth and not f.non_null[inner]
-            if plain:
-                return list(value)
+            if inner == f.list_depth:
+                kind = f.kind
+                if kind == _LEAF and not f.non_null[inner]:
+                    return list(value)
+                if kind == _OBJECT:
+                    return self._object_list(value, f, level)
             for i, item in enumerate(value):
                 path.append(i)
                 result = self._complete(item, f, inner)
@@ -385,9 +425,10 @@ class _Shaper:
             return self._null_at(f, level)
         child = f.child
         assert child is not None
+        fields: list[ShapeField] | None
         if kind == _OBJECT:
-            typename = child.static_name
-            fields = child.fields_for(typename)
+            typename = f.obj_name
+            fields = f.obj_fields or f.object_fields()
         else:
             runtime_name = value.get("__typename")
             fields = child.fields_for(runtime_name) if type(runtime_name) is str else None
@@ -402,6 +443,30 @@ class _Shaper:
         if result is _BUBBLE:
             return self._null_at(f, level)
         return result
+
+
+    def _object_list(self, value: list[Any], f: ShapeField, level: int) -> Any:
+        """The innermost list of an object-typed field: items shaped without a _complete call each."""
+        items: list[Any] = []
+        path = self.path
+        fields = f.obj_fields or f.object_fields()
+        name = f.obj_name
+        inner = level + 1
+        item_nn = f.non_null[inner]
+        result: Any
+        for i, item in enumerate(value):
+            path.append(i)
+            if type(item) is dict:
+                result = self._object(item, fields, name)
+                if result is _BUBBLE and not item_nn:
+                    result = None
+            else:
+                result = self._complete(item, f, inner)
+            path.pop()
+            if result is _BUBBLE:
+                return self._null_at(f, level)
+            items.append(result)
+        return items
 
 
 def _short_json(value: Any) -> str:

@@ -22,6 +22,8 @@ SCHEMA = build_schema(
       tags: [String!]
       matrix: [[Int]]
       color: Color
+      books: [Book!]
+      shelf: [Book]!
     }
     interface Node { id: ID! }
     type Book implements Node { id: ID! title: String! author: Person }
@@ -168,3 +170,13 @@ def test_wrong_shapes_are_errors_not_crashes(value):
     result, errors = shape('{ node(id: "1") { id } }', {"node": value})
     assert result == {"node": None}
     assert len(errors) == 1
+
+
+def test_object_lists_bubble_per_item_nullability():
+    data = {
+        "books": [{"id": "1", "title": "A"}, {"id": "2", "title": None}],
+        "shelf": [{"id": "1", "title": "A"}, {"id": "2"}, None],
+    }
+    result, errors = shape("{ books { id title } shelf { title } }", data)
+    assert result == {"books": None, "shelf": [{"title": "A"}, None, None]}
+    assert [e["path"] for e in errors] == [["books", 1, "title"], ["shelf", 1, "title"]]
