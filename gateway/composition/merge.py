@@ -172,6 +172,9 @@ class Merger:
         if self.inaccessible_used:
             sg.links.append(MDirective("link", [
                 ("url", gql_string("https://specs.apollo.dev/inaccessible/v0.2")), ("for", "SECURITY")]))
+        self.validate_import_names()
+        if self.errors:
+            return sg
         self.add_types_shallow()
         if self.errors:
             return sg
@@ -194,7 +197,28 @@ class Merger:
         self.add_missing_interface_object_fields()
         if not self.errors:
             self.post_merge_validations()
+            if not self.errors:
+                self.validate_inaccessible()
         return sg
+
+    def validate_import_names(self) -> None:
+        """Composed-by-default directives must be imported under one name everywhere."""
+        for canonical in COMPOSED_BY_DEFAULT:
+            name_in_supergraph: str | None = None
+            used: dict[int, str] = {}
+            for i, s in enumerate(self.subs):
+                d = next((x for x in _all_applied(s) if x.name == canonical), None)
+                if d is None:
+                    continue
+                used[i] = d.node.name.value
+                if name_in_supergraph is None:
+                    name_in_supergraph = used[i]
+                elif used[i] != name_in_supergraph:
+                    url = next((lk.url for lk in s.links.links if lk.identity.endswith("/federation")), "")
+                    self.err("LINK_IMPORT_NAME_MISMATCH", mismatch_error_message(
+                        f'The "@{canonical}" directive (from {url}) is imported with mismatched name between '
+                        "subgraphs: it is imported as ", self.names, dict(used), lambda n: f'"@{n}"', f'"@{used[i]}"'),
+                        [self.names[j] for j in used])
 
     # -- types ---------------------------------------------------------------------------------------
 
@@ -443,11 +467,11 @@ class Merger:
                 self.hint_inconsistent_value_type_field(sources, dest, fname)
             ctx = self.validate_override(fsources, mf)
             if is_subscription:
-                for i, f in fsources.items():
-                    if f is not None and f.has("shareable"):
-                        self.err("INVALID_FIELD_SHARING",
-                                 "Fields on root level subscription object cannot be marked as shareable",
-                                 [self.names[i]])
+                shareables = [self.names[i] for i, f in fsources.items()
+                              if f is not None and self.meta[i].is_shareable(f)]
+                if shareables:
+                    self.err("INVALID_FIELD_SHARING",
+                             "Fields on root level subscription object cannot be marked as shareable", shareables)
             self.merge_field(fsources, mf, ctx)
             self.validate_field_sharing(fsources, mf, ctx)
 
@@ -1114,6 +1138,69 @@ class Merger:
                 if f is not None and not self.is_external(i, f):
                     return True
         return False
+
+    def validate_inaccessible(self) -> None:
+        """The API-schema computation's checks (internals-js/src/specs/inaccessibleSpec.ts)."""
+        sg = self.sg
+
+        def hidden(name: str) -> bool:
+            t = sg.types.get(name)
+            return t is not None and t.inaccessible
+
+        for op, root in sg.roots.items():
+            if hidden(root):
+                self.err("QUERY_ROOT_TYPE_INACCESSIBLE" if op == "query" else f"{op.upper()}_ROOT_TYPE_INACCESSIBLE",
+                         f'Type "{root}" is @inaccessible but is the root {op} type, which must be in the API schema.')
+        for t in sg.types.values():
+            if t.inaccessible:
+                continue
+            if t.kind in (OBJECT, INTERFACE, INPUT_OBJECT):
+                visible = [f for f in t.fields.values() if not f.inaccessible]
+                if t.fields and not visible:
+                    self.err("ONLY_INACCESSIBLE_CHILDREN",
+                             f'Type "{t.name}" is in the API schema but all of its fields are @inaccessible.')
+                for itf in t.implements:
+                    if hidden(itf):
+                        self.err("REFERENCED_INACCESSIBLE",
+                                 f'Type "{itf}" is @inaccessible but is referenced by "{t.name}", which is in the API '
+                                 "schema.")
+                for f in visible:
+                    assert f.type is not None
+                    base = named_type(f.type)
+                    if hidden(base):
+                        self.err("REFERENCED_INACCESSIBLE",
+                                 f'Type "{base}" is @inaccessible but is referenced by "{f.coordinate}", which is in '
+                                 "the API schema.")
+                    if t.kind == INPUT_OBJECT and f.inaccessible and isinstance(f.type, NonNullTypeNode) \
+                            and f.default is None:
+                        pass
+                    for a in f.args.values():
+                        assert a.type is not None
+                        coord = f"{f.coordinate}({a.name}:)"
+                        if a.inaccessible:
+                            if isinstance(a.type, NonNullTypeNode) and a.default is None:
+                                self.err("REQUIRED_INACCESSIBLE",
+                                         f'Argument "{coord}" is @inaccessible but is a required argument of its field.')
+                            continue
+                        if hidden(named_type(a.type)):
+                            self.err("REFERENCED_INACCESSIBLE",
+                                     f'Type "{named_type(a.type)}" is @inaccessible but is referenced by "{coord}", '
+                                     "which is in the API schema.")
+                if t.kind == INPUT_OBJECT:
+                    for f in t.fields.values():
+                        if f.inaccessible and f.type is not None and isinstance(f.type, NonNullTypeNode) \
+                                and f.default is None:
+                            self.err("REQUIRED_INACCESSIBLE",
+                                     f'Input field "{f.coordinate}" is @inaccessible but is a required input field of '
+                                     "its type.")
+            elif t.kind == ENUM:
+                if t.values and all(v.inaccessible for v in t.values.values()):
+                    self.err("ONLY_INACCESSIBLE_CHILDREN",
+                             f'Type "{t.name}" is in the API schema but all of its values are @inaccessible.')
+            elif t.kind == UNION:
+                if t.members and all(hidden(m) for m in t.members):
+                    self.err("ONLY_INACCESSIBLE_CHILDREN",
+                             f'Type "{t.name}" is in the API schema but all of its members are @inaccessible.')
 
     def post_merge_validations(self) -> None:
         # An implementation that lacks an interface field, unless an @interfaceObject provides it.

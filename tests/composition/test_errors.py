@@ -21,12 +21,6 @@ CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exis
 KNOWN_GAPS = {
     "contextual_argument",
     "interface_field_no_implem",
-    "invalid_field_sharing_subscription",
-    "link_import_name_mismatch",
-    "only_inaccessible_children",
-    "query_root_type_inaccessible",
-    "referenced_inaccessible",
-    "required_inaccessible",
     "satisfiability_no_key",
     "satisfiability_unresolvable_key",
     "shareable_has_mismatched_runtime_types",
