@@ -49,7 +49,6 @@ def load_subgraph(inp: SubgraphInput) -> tuple[Subgraph | None, list[Composition
     if links.errors:
         return None, links.errors
     sub = build_subgraph(name, inp.url, doc, links)
-    sub.document = doc  # type: ignore[attr-defined]
     return sub, []
 
 

@@ -150,6 +150,7 @@ class Subgraph:
     roots: dict[str, str] = field(default_factory=dict)  # operation -> type name
     schema_directives: list[Applied] = field(default_factory=list)
     build_errors: list[str] = field(default_factory=list)  # SDL problems found while building (unprefixed)
+    document: DocumentNode | None = None
 
     @property
     def fed2(self) -> bool:
@@ -222,7 +223,7 @@ _EXTENSION_NODES = (
 
 class _Builder:
     def __init__(self, name: str, url: str, doc: DocumentNode, links: LinkResolution) -> None:
-        self.sub = Subgraph(name=name, url=url, links=links)
+        self.sub = Subgraph(name=name, url=url, links=links, document=doc)
         self.doc = doc
         self.unknown_directives: list[str] = []
 
