@@ -6,6 +6,7 @@ Every error carries the `[<subgraph>] ` prefix; all errors of a subgraph are col
 from __future__ import annotations
 
 from graphql import (
+    DirectiveDefinitionNode,
     FieldNode,
     GraphQLSyntaxError,
     InlineFragmentNode,
@@ -118,8 +119,11 @@ class _Validator:
         for name, canonical in self.sub.links.directives.items():
             if canonical not in ("key", "requires", "provides"):
                 continue
-            node = next((d for d in self.sub.document.definitions
-                         if getattr(d, "kind", "") == "directive_definition" and d.name.value == name), None)
+            doc = self.sub.document
+            if doc is None:
+                return
+            node = next((d for d in doc.definitions
+                         if isinstance(d, DirectiveDefinitionNode) and d.name.value == name), None)
             if node is None:
                 continue
             fields_arg = next((a for a in node.arguments or () if a.name.value == "fields"), None)
