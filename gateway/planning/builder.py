@@ -410,7 +410,8 @@ class Builder:
                 graph = self._choose_root_graph(root_type, cur, tried, prev_graph)
                 if graph is None:
                     raise PlanningError(
-                        "QUERY_PLANNING_FAILED", f"no subgraph can resolve {root_type}.{cur.name} as selected"
+                        "QUERY_PLANNING_FAILED",
+                        f"no subgraph can resolve {root_type}.{_describe(cur)}: no path reaches these fields",
                     )
                 tried.add(graph)
                 if self.operation_kind == "mutation":
@@ -719,6 +720,16 @@ class Builder:
             if self.cost_fields(iface, graph, kf, view) < INF:
                 return Source(jt.graph, iface), jt
         return None
+
+
+def _describe(f: NField) -> str:
+    """`f` with what is left of its selection, e.g. `topProducts { inStock }`, for error messages."""
+    if f.sel is None:
+        return f.name
+    inner = [_describe(x) for x in f.sel.fields if x.name != "__typename"]
+    for t, fields in f.sel.by_type.items():
+        inner.append(f"... on {t} {{ " + " ".join(_describe(x) for x in fields) + " }")
+    return f.name + (" { " + " ".join(inner) + " }" if inner else "")
 
 
 def _size(f: NField) -> float:

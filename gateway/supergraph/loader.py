@@ -17,6 +17,7 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumValueNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
@@ -359,6 +360,14 @@ def load_supergraph(sdl: str) -> Supergraph:
             for fnode in definition.fields or ():
                 fmeta = _field_meta(fnode, tname, names, d_field, graph_of, graphs, owner, subgraph_by_name)
                 meta.fields[fmeta.name] = fmeta
+            if owner is not None:
+                # Federation 1: a key field lives on the owner, yet every subgraph keyed by it has it.
+                for jt in meta.join_types:
+                    for sel in jt.key_selection.selections if jt.key_selection else ():
+                        kf = meta.fields.get(sel.name.value)
+                        if kf is not None:
+                            kf.available_in = kf.available_in | {jt.graph}
+                            kf.resolvable_in = kf.resolvable_in | {jt.graph}
         elif isinstance(definition, UnionTypeDefinitionNode):
             members: dict[str, set[str]] = {}
             has_member_dir = False
