@@ -364,7 +364,7 @@ def load_supergraph(sdl: str) -> Supergraph:
                 # Federation 1: a key field lives on the owner, yet every subgraph keyed by it has it.
                 for jt in meta.join_types:
                     for sel in jt.key_selection.selections if jt.key_selection else ():
-                        kf = meta.fields.get(sel.name.value)
+                        kf = meta.fields.get(sel.name.value) if isinstance(sel, FieldNode) else None
                         if kf is not None:
                             kf.available_in = kf.available_in | {jt.graph}
                             kf.resolvable_in = kf.resolvable_in | {jt.graph}
