@@ -127,6 +127,7 @@ class Merger:
         self.sg = Supergraph()
         self.enum_usage: dict[str, tuple[str, dict[str, str]]] = {}
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
+        self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
         self.inaccessible_used = any(
             d.name == "inaccessible" for s in subgraphs for d in _all_applied(s))
         self.tag_used = any(d.name == "tag" for s in subgraphs for d in _all_applied(s))
@@ -466,6 +467,7 @@ class Merger:
             if is_value_type:
                 self.hint_inconsistent_value_type_field(sources, dest, fname)
             ctx = self.validate_override(fsources, mf)
+            self.record_override(mf, ctx)
             if is_subscription:
                 shareables = [self.names[i] for i, f in fsources.items()
                               if f is not None and self.meta[i].is_shareable(f)]
@@ -511,6 +513,12 @@ class Merger:
             if f is not None:
                 out.append(f)
         return out
+
+    def record_override(self, dest: MField, ctx: _FieldMergeContext) -> None:
+        """Remember which subgraphs no longer resolve a field (satisfiability reads it)."""
+        gone = {i for i in ctx.used_overridden | ctx.unused_overridden if i not in ctx.labels}
+        if gone:
+            self.overridden[dest.coordinate] = {self.names[i] for i in gone}
 
     def validate_override(self, sources: Sources, dest: MField) -> _FieldMergeContext:
         ctx = _FieldMergeContext()
@@ -980,6 +988,7 @@ class Merger:
             if not has_key:
                 self.hint_inconsistent_value_type_field(sources, dest, fname)
             ctx = self.validate_override(fsources, mf)
+            self.record_override(mf, ctx)
             self.merge_field(fsources, mf, ctx)
 
     def merge_union(self, sources: Sources, dest: MType) -> None:

@@ -1,13 +1,464 @@
-"""Satisfiability (composition-js/src/validate.ts): can every API query be planned? Approximation."""
+"""Satisfiability (composition-js/src/validate.ts): can every query on the API schema be planned?
+
+A depth-first walk over the API schema that keeps, for each path, the set of subgraph positions
+(subgraph, type, `@provides` context) that could be answering it. A field fails when no position
+can take it, directly or after `@key` jumps to other subgraphs. States whose positions are a
+superset of an already visited set for the same API type are skipped (more positions only help).
+
+Simplifications (see docs/composition.md): `@requires` conditions are checked one level deep
+against subgraphs reachable by keys; `@interfaceObject` and `@fromContext` paths are accepted
+without proof; the shared top-level mutation rule is not checked.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from graphql import FieldNode, InlineFragmentNode, NonNullTypeNode, SelectionSetNode
+
 from .errors import CompositionError
+from .fieldsets import parse_field_set
 from .merge import Merger
-from .model import Supergraph
-from .subgraph import Subgraph
+from .model import MField, MType, Supergraph
+from .reporter import join_strings
+from .subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, SCALAR, UNION, SField, Subgraph, named_type
+
+Ctx = tuple[tuple[str, "Ctx"], ...]  # provided fields: (name, nested) pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    sub: int
+    type: str
+    provided: Ctx | None = None
+
+
+def _ctx(sel: SelectionSetNode) -> Ctx:
+    out: dict[str, Ctx] = {}
+    for s in sel.selections:
+        if isinstance(s, FieldNode):
+            nested = _ctx(s.selection_set) if s.selection_set else ()
+            out[s.name.value] = tuple(sorted(set(out.get(s.name.value, ())) | set(nested)))
+        elif isinstance(s, InlineFragmentNode):
+            for k, v in _ctx(s.selection_set):
+                out[k] = tuple(sorted(set(out.get(k, ())) | set(v)))
+    return tuple(sorted(out.items()))
+
+
+class _Unproven(Exception):
+    """A path uses a feature we do not model: accept it rather than risk a false error."""
+
+
+class _Checker:
+    def __init__(self, subs: list[Subgraph], sg: Supergraph, merger: Merger) -> None:
+        self.subs = subs
+        self.sg = sg
+        self.meta = merger.meta
+        self.overridden = merger.overridden
+        self.names = [s.name for s in subs]
+        self.errors: list[CompositionError] = []
+        self._keys: dict[tuple[int, str], list[tuple[str, SelectionSetNode | None, bool]]] = {}
+        self._jumps: dict[tuple[Pos, frozenset[tuple[int, str]]], list[Pos]] = {}
+        # Object types standing behind an @interfaceObject somewhere: their paths are not modelled.
+        itf_objects = {t.name for sub in subs for t in sub.types.values() if sub.is_interface_object(t)}
+        self.behind_interface_object = {
+            t.name for t in sg.types.values() if t.kind == OBJECT and set(t.implements) & itf_objects} | itf_objects
+
+    # -- subgraph facts -----------------------------------------------------------------------------
+
+    def keys(self, i: int, tname: str) -> list[tuple[str, SelectionSetNode | None, bool]]:
+        k = (i, tname)
+        if k not in self._keys:
+            t = self.subs[i].type(tname)
+            out = []
+            for d in t.all("key") if t is not None else []:
+                fields = d.str_arg("fields") or ""
+                try:
+                    sel: SelectionSetNode | None = parse_field_set(fields)
+                except Exception:  # noqa: BLE001 - validated earlier
+                    sel = None
+                out.append((fields, sel, d.bool_arg("resolvable") is not False))
+            self._keys[k] = out
+        return self._keys[k]
+
+    def field_at(self, pos: Pos, fname: str) -> SField | None:
+        """The field if subgraph `pos.sub` can resolve it at this position, else None."""
+        s = self.subs[pos.sub]
+        t = s.type(pos.type)
+        if t is None:
+            return None
+        if s.is_interface_object(t):
+            raise _Unproven
+        f = t.fields.get(fname)
+        if f is None:
+            return None
+        if self.names[pos.sub] in self.overridden.get(f"{pos.type}.{fname}", ()):
+            return None
+        if self.meta[pos.sub].is_external(f):
+            provided = dict(pos.provided or ())
+            if fname not in provided:
+                return None
+        if any(a.has("fromContext") for a in f.args.values()):
+            raise _Unproven
+        return f
+
+    def next_pos(self, pos: Pos, f: SField) -> Pos:
+        ctx: Ctx | None = None
+        provided = dict(pos.provided or ())
+        if f.name in provided and provided[f.name]:
+            ctx = provided[f.name]
+        prov = f.get("provides")
+        if prov is not None and prov.str_arg("fields") is not None:
+            try:
+                ctx = _ctx(parse_field_set(prov.str_arg("fields") or ""))
+            except Exception:  # noqa: BLE001
+                pass
+        return Pos(pos.sub, named_type(f.type), ctx)
+
+    def can_fetch(self, pos: Pos, sel: SelectionSetNode, guard: frozenset[tuple[int, str]]) -> bool:
+        """Can the selection be fetched starting at `pos` (jumping subgraphs for fields it lacks)?"""
+        candidates: list[Pos] | None = None
+        for s in sel.selections:
+            if isinstance(s, FieldNode):
+                if s.name.value == "__typename":
+                    continue
+                f = self.field_at(pos, s.name.value)
+                if f is not None and (s.selection_set is None
+                                      or self.can_fetch(self.next_pos(pos, f), s.selection_set, guard)):
+                    continue
+                if candidates is None:
+                    candidates = self.jumps(pos, guard)
+                ok = False
+                for c in candidates:
+                    cf = self.field_at(c, s.name.value)
+                    if cf is not None and (s.selection_set is None
+                                           or self.can_fetch(self.next_pos(c, cf), s.selection_set, guard)):
+                        ok = True
+                        break
+                if not ok:
+                    return False
+            elif isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else pos.type
+                if self.subs[pos.sub].type(cond) is None:
+                    continue
+                if not self.can_fetch(Pos(pos.sub, cond, pos.provided), s.selection_set, guard):
+                    return False
+        return True
+
+    def jumps(self, pos: Pos, guard: frozenset[tuple[int, str]] = frozenset()) -> list[Pos]:
+        """Positions reachable from `pos` through resolvable keys (and root-type moves), pos excluded."""
+        tname = pos.type
+        if tname in self.sg.roots.values():
+            return [Pos(i, tname) for i, s in enumerate(self.subs) if i != pos.sub and s.type(tname) is not None]
+        cache_key = (pos, guard)
+        cached = self._jumps.get(cache_key)
+        if cached is not None:
+            return cached
+        reached = [pos]
+        seen = {pos.sub}
+        guard = guard | {(pos.sub, tname)}
+        changed = True
+        while changed:
+            changed = False
+            for i, s in enumerate(self.subs):
+                if i in seen or (i, tname) in guard:
+                    continue
+                t = s.type(tname)
+                if t is None:
+                    continue
+                if s.is_interface_object(t):
+                    raise _Unproven
+                for _, sel, resolvable in self.keys(i, tname):
+                    if not resolvable or sel is None:
+                        continue
+                    inner = guard | {(i, tname)}
+                    if any(self.can_fetch(r, sel, inner) for r in reached):
+                        reached.append(Pos(i, tname))
+                        seen.add(i)
+                        changed = True
+                        break
+        self._jumps[cache_key] = reached[1:]
+        return reached[1:]
+
+    def requires_ok(self, pos: Pos, f: SField) -> bool:
+        req = f.get("requires")
+        if req is None:
+            return True
+        try:
+            sel = parse_field_set(req.str_arg("fields") or "")
+        except Exception:  # noqa: BLE001
+            return False
+        if not any(r for _, _, r in self.keys(pos.sub, pos.type)):
+            return False
+        candidates = [Pos(pos.sub, pos.type, pos.provided), *self.jumps(Pos(pos.sub, pos.type))]
+        for s in sel.selections:
+            if isinstance(s, FieldNode):
+                if s.name.value == "__typename":
+                    continue
+                if not any(self.field_at(c, s.name.value) is not None for c in candidates):
+                    return False
+        return True
+
+    # -- the walk -----------------------------------------------------------------------------------
+
+    def api_fields(self, t: MType) -> list[MField]:
+        return [f for f in t.fields.values() if not f.inaccessible]
+
+    def possible_types(self, t: MType) -> list[str]:
+        if t.kind == UNION:
+            names = t.members
+        else:
+            names = [o.name for o in self.sg.types.values() if o.kind == OBJECT and t.name in o.implements]
+        return [n for n in names if n in self.sg.types and not self.sg.types[n].inaccessible]
+
+    def run(self) -> list[CompositionError]:
+        visited: dict[str, list[frozenset[Pos]]] = {}
+        stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]] = []
+        for op in ("query", "mutation", "subscription"):
+            root = self.sg.roots.get(op)
+            if root is None:
+                continue
+            start = frozenset(Pos(i, root) for i, s in enumerate(self.subs) if root in s.types)
+            stack.append((root, start, [], op))
+        reported: set[str] = set()
+        while stack:
+            api_type, alts, path, op = stack.pop()
+            seen = visited.setdefault(api_type, [])
+            if any(v <= alts for v in seen):
+                continue
+            seen.append(alts)
+            t = self.sg.types[api_type]
+            if t.kind in (OBJECT, INTERFACE):
+                for f in self.api_fields(t):
+                    try:
+                        new = self.advance(alts, api_type, f, path, op)
+                    except _Unproven:
+                        continue
+                    if new is None:
+                        continue
+                    step = ("field", self.print_field_step(f))
+                    if not new:
+                        key = f"{api_type}.{f.name}"
+                        if key not in reported:
+                            reported.add(key)
+                            self.report(alts, api_type, f, path + [step], op)
+                        continue
+                    assert f.type is not None
+                    target = self.sg.types.get(named_type(f.type))
+                    if target is None or target.kind in (SCALAR, ENUM, INPUT_OBJECT):
+                        continue
+                    stack.append((target.name, new, path + [step], op))
+            if t.kind in (INTERFACE, UNION):
+                for o in self.possible_types(t):
+                    try:
+                        down = self.downcast(alts, o)
+                    except _Unproven:
+                        continue
+                    if down:
+                        stack.append((o, down, path + [("fragment", o)], op))
+        return self.errors
+
+    def advance(
+        self, alts: frozenset[Pos], api_type: str, f: MField, path: list[tuple[str, str]], op: str
+    ) -> frozenset[Pos] | None:
+        """Positions after taking field `f`; empty when no position can take it; None to stop silently."""
+        if api_type in self.behind_interface_object:
+            raise _Unproven
+        out: set[Pos] = set()
+        direct: list[tuple[int, SField]] = []
+        exploded_ok = False
+        exploded = False
+        for pos in alts:
+            took = self.take(pos, f.name, out, direct)
+            if took:
+                continue
+            # Type explosion: an interface position whose subgraph interface lacks the field.
+            s = self.subs[pos.sub]
+            t = s.type(pos.type)
+            if t is not None and t.kind == INTERFACE and f.name not in t.fields:
+                api_t = self.sg.types.get(api_type)
+                impls = [o for o in s.possible_runtime_types(pos.type)
+                         if api_t is None or o in self.possible_types(api_t) or o == api_type]
+                # Failures inside an explosion are reported on the `... on <Impl>` path, as Apollo does.
+                results = [self.take(Pos(pos.sub, o, pos.provided), f.name, out, direct) for o in impls]
+                exploded = True
+                if all(results):
+                    exploded_ok = True
+        if not self.check_runtime_types(api_type, f, direct, path, op):
+            return None
+        if not out and (exploded_ok or exploded):
+            return None
+        return frozenset(out)
+
+    def take(self, pos: Pos, fname: str, out: set[Pos], direct: list[tuple[int, SField]]) -> bool:
+        """Advance one position by a field, directly or after key jumps; False if impossible."""
+        ok = False
+        sf = self.field_at(pos, fname)
+        if sf is not None and self.requires_ok(pos, sf):
+            out.add(self.next_pos(pos, sf))
+            direct.append((pos.sub, sf))
+            ok = True
+        for j in self.jumps(Pos(pos.sub, pos.type, pos.provided)):
+            jf = self.field_at(j, fname)
+            if jf is not None and self.requires_ok(j, jf):
+                out.add(self.next_pos(j, jf))
+                ok = True
+        return ok
+
+    def downcast(self, alts: frozenset[Pos], obj: str) -> frozenset[Pos]:
+        out: set[Pos] = set()
+        for pos in alts:
+            if pos.type == obj:
+                out.add(pos)
+                continue
+            s = self.subs[pos.sub]
+            t = s.type(pos.type)
+            if t is None:
+                continue
+            if s.is_interface_object(t):
+                raise _Unproven
+            if t.kind in (INTERFACE, UNION) and obj in s.possible_runtime_types(pos.type):
+                out.add(Pos(pos.sub, obj, pos.provided))
+        return frozenset(out)
+
+    def check_runtime_types(
+        self, api_type: str, f: MField, direct: list[tuple[int, SField]], path: list[tuple[str, str]], op: str
+    ) -> bool:
+        assert f.type is not None
+        target = self.sg.types.get(named_type(f.type))
+        if target is None or target.kind not in (INTERFACE, UNION):
+            return True
+        subs_seen: dict[int, list[str]] = {}
+        for i, sf in direct:
+            if i not in subs_seen:
+                subs_seen[i] = self.subs[i].possible_runtime_types(named_type(sf.type))
+        if len(subs_seen) < 2:
+            return True
+        common = set.intersection(*(set(v) for v in subs_seen.values()))
+        if common:
+            return True
+        lines = []
+        for i, types in sorted(subs_seen.items()):
+            shown = join_strings([f'"{x}"' for x in types]) if types else "no runtime type"
+            lines.append(f' - in subgraph "{self.names[i]}", type{"s" if len(types) > 1 else ""} {shown}')
+        witness = self.witness(path + [("field", self.print_field_step(f))], op, composite=True)
+        self.errors.append(CompositionError(
+            "SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES",
+            f"For the following supergraph API query:\n{witness}\nShared field \"{api_type}.{f.name}\" return type "
+            f'"{target.name}" has a non-intersecting set of possible runtime types across subgraphs. Runtime types in '
+            "subgraphs are:\n" + ";\n".join(lines) + ".\nThis is not allowed as shared fields must resolve the same way "
+            "in all subgraphs, and that imply at least some common runtime types between the subgraphs.",
+            [self.names[i] for i in subs_seen]))
+        return False
+
+    # -- messages -----------------------------------------------------------------------------------
+
+    def print_field_step(self, f: MField) -> str:
+        args = []
+        for a in f.args.values():
+            if a.inaccessible or a.type is None:
+                continue
+            if isinstance(a.type, NonNullTypeNode) and a.default is None:
+                args.append(f"{a.name}: {self.sample(a.type)}")
+        return f.name + (f"({', '.join(args)})" if args else "")
+
+    def sample(self, t: object) -> str:
+        from graphql import ListTypeNode
+
+        if isinstance(t, NonNullTypeNode):
+            return self.sample(t.type)
+        if isinstance(t, ListTypeNode):
+            return "[]"
+        name = named_type(t)  # type: ignore[arg-type]
+        builtin = {"Int": "0", "Float": "3.14", "Boolean": "true", "String": '"A string value"', "ID": '"<any id>"'}
+        if name in builtin:
+            return builtin[name]
+        mt = self.sg.types.get(name)
+        if mt is not None and mt.kind == ENUM and mt.values:
+            return next(iter(mt.values))
+        if mt is not None and mt.kind == INPUT_OBJECT:
+            req = [f"{f.name}: {self.sample(f.type)}" for f in mt.fields.values()
+                   if isinstance(f.type, NonNullTypeNode) and f.default is None]
+            return "{" + ", ".join(req) + "}"
+        return '"<some value>"'
+
+    def witness(self, path: list[tuple[str, str]], op: str, composite: bool) -> str:
+        lines: list[str] = []
+        depth = 1
+        for kind, text in path:
+            indent = "  " * depth
+            lines.append(f"{indent}{'... on ' + text if kind == 'fragment' else text} {{")
+            depth += 1
+        if lines:
+            last = lines.pop()
+            depth -= 1
+            if composite:
+                lines.append(last)
+                lines.append("  " * (depth + 1) + "...")
+                lines.append("  " * depth + "}")
+            else:
+                lines.append(last[:-2])
+        for d in range(depth - 1, 0, -1):
+            lines.append("  " * d + "}")
+        head = "{" if op == "query" else f"{op} {{"
+        return head + "\n" + "\n".join(lines) + "\n}"
+
+    def reasons(self, pos: Pos, api_type: str, fname: str) -> list[str]:
+        s = self.subs[pos.sub]
+        coord = f"{api_type}.{fname}"
+        out: list[str] = []
+        t = s.type(pos.type)
+        f = t.fields.get(fname) if t is not None else None
+        if f is None:
+            out.append(f'cannot find field "{coord}"')
+        elif self.names[pos.sub] in self.overridden.get(coord, ()):
+            out.append(f'field "{coord}" is not resolvable because it is overridden by another subgraph')
+        elif self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
+            out.append(f'field "{coord}" is not resolvable because marked @external')
+        elif f.has("requires"):
+            out.append(f'cannot satisfy @require conditions on field "{coord}"')
+        for i, other in enumerate(self.subs):
+            if i == pos.sub:
+                continue
+            ot = other.type(pos.type)
+            of = ot.fields.get(fname) if ot is not None else None
+            if of is None or self.meta[i].is_external(of) or self.names[i] in self.overridden.get(coord, ()):
+                continue
+            keys = self.keys(i, pos.type)
+            if not keys:
+                out.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because type '
+                           f'"{pos.type}" has no @key defined in subgraph "{other.name}"')
+            elif not any(r for _, _, r in keys):
+                out.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because none of the @key '
+                           f'defined on type "{pos.type}" in subgraph "{other.name}" are resolvable (they are all declared '
+                           'with their "resolvable" argument set to false)')
+            else:
+                for fields, _, r in keys:
+                    if r:
+                        out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{fields}") of '
+                                   f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"')
+        return out
+
+    def report(self, alts: frozenset[Pos], api_type: str, f: MField, path: list[tuple[str, str]], op: str) -> None:
+        assert f.type is not None
+        target = self.sg.types.get(named_type(f.type))
+        composite = target is not None and target.kind in (OBJECT, INTERFACE, UNION)
+        witness = self.witness(path, op, composite)
+        parts = []
+        for pos in sorted(alts, key=lambda p: p.sub):
+            rs = self.reasons(pos, api_type, f.name)
+            name = self.names[pos.sub]
+            if len(rs) == 1:
+                parts.append(f'- from subgraph "{name}": {rs[0]}.')
+            else:
+                parts.append(f'- from subgraph "{name}":\n' + "\n".join(f"  - {r}." for r in rs))
+        self.errors.append(CompositionError(
+            "SATISFIABILITY_ERROR",
+            f"The following supergraph API query:\n{witness}\ncannot be satisfied by the subgraphs because:\n"
+            + "\n".join(parts),
+            sorted({self.names[p.sub] for p in alts})))
 
 
 def validate_satisfiability(subs: list[Subgraph], sg: Supergraph, merger: Merger) -> list[CompositionError]:
-    """Return SATISFIABILITY_ERRORs for supergraph fields no plan can reach (approximation)."""
-    return []
+    """SATISFIABILITY_ERROR / SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES for queries no plan can answer."""
+    return _Checker(subs, sg, merger).run()
