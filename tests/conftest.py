@@ -6,6 +6,7 @@ Anything that crosses a process boundary is tested against real processes over r
   file and returns once it answers; it is stopped (by pid) when the test ends;
 - `subgraphs` is the three subgraphs wired together, started once per session and shared:
   tests that write should create their own orders rather than change the seeded ones;
+- `start_service(name, argv, port)` runs any other HTTP service (a gateway) until the test ends;
 - `redis_server` is `redis-server` on a free port without persistence, stopped by pid.
 """
 
@@ -112,23 +113,39 @@ def start_subgraph_process(
     """Run `python -m subgraphs.<name>` with a fresh SQLite file in `workdir` (or `db_path`); return once it answers."""
     if name not in SUBGRAPH_NAMES:
         raise ValueError(f"unknown subgraph {name!r}")
-    workdir.mkdir(parents=True, exist_ok=True)
     port = port or find_free_port()
     db_path = db_path or workdir / f"{name}-{port}.db"
-    log_path = workdir / f"{name}-{port}.log"
-    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    child_env = dict(env or {})
     if orders_url is not None:
         child_env["ORDERS_URL"] = orders_url
+    argv = [sys.executable, "-m", f"subgraphs.{name}", "--port", str(port), "--db", str(db_path)]
+    proc = start_service_process(name, argv, port, workdir, env=child_env)
+    proc.db_path = db_path
+    return proc
+
+
+def start_service_process(
+    name: str,
+    argv: list[str],
+    port: int,
+    workdir: Path,
+    *,
+    health_path: str = "/health",
+    env: dict[str, str] | None = None,
+) -> ServiceProcess:
+    """Run any HTTP service (e.g. `fedgate serve ...`) listening on `port`; return once `health_path` answers 200."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", f"subgraphs.{name}", "--port", str(port), "--db", str(db_path)],
+            argv,
             cwd=REPO_ROOT,
-            env=child_env,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    proc = ServiceProcess(name=name, port=port, process=process, log_path=log_path, db_path=db_path)
-    _wait_until(lambda: httpx.get(f"{proc.base_url}/health", timeout=1).status_code == 200, proc)
+    proc = ServiceProcess(name=name, port=port, process=process, log_path=log_path)
+    _wait_until(lambda: httpx.get(f"{proc.base_url}{health_path}", timeout=1).status_code == 200, proc)
     return proc
 
 
@@ -165,6 +182,21 @@ def start_subgraph(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
 
     def start(name: str, **kwargs: Any) -> ServiceProcess:
         proc = start_subgraph_process(name, tmp_path / "subgraphs", **kwargs)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in reversed(started):
+        proc.stop()
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Factory: `start_service(name, argv, port, health_path="/health", env=None)`; stopped at test end."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, argv: list[str], port: int, **kwargs: Any) -> ServiceProcess:
+        proc = start_service_process(name, argv, port, tmp_path / "services", **kwargs)
         started.append(proc)
         return proc
 
