@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +38,11 @@ class TrafficShapingConfig(BaseModel):
     all: SubgraphTrafficConfig = Field(default_factory=lambda: SubgraphTrafficConfig())
     subgraphs: dict[str, SubgraphTrafficConfig] = Field(default_factory=dict)
     max_connections: int = Field(default=512, gt=0, description="Size of the shared keep-alive connection pool.")
+    client: Literal["httpx", "native"] = Field(
+        default="httpx",
+        description="HTTP client for subgraph calls: `httpx` (one shared httpx.AsyncClient) or `native` "
+        "(fedgate's own asyncio HTTP/1.1 keep-alive client, far less CPU per call).",
+    )
 
     def for_subgraph(self, name: str) -> SubgraphTrafficConfig:
         """The settings that apply to subgraph `name`."""

@@ -17,7 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
 from gateway.server.pipeline import Pipeline, PipelineResult
-from gateway.transport import SubgraphClient, Transport
+from gateway.transport import NativeClient, SubgraphClient, Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
 
@@ -75,7 +75,7 @@ def create_app(
 
         planner = build_query_plan
     owns_transport = transport is None
-    client: Transport = transport if transport is not None else SubgraphClient(config.traffic_shaping)
+    client: Transport = transport if transport is not None else make_transport(config.traffic_shaping)
     state = GatewayState(config, planner, client)
     if supergraph is not None:
         state.load(supergraph)
@@ -126,7 +126,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        if owns_transport and isinstance(client, SubgraphClient):
+        if owns_transport and isinstance(client, (SubgraphClient, NativeClient)):
             await client.aclose()
 
     app = Starlette(

@@ -12,18 +12,18 @@ from gateway.supergraph import Supergraph, load_supergraph
 
 
 @pytest.fixture(scope="session")
-def subgraphs() -> Iterator[dict[str, Subgraph]]:
+def shop() -> Iterator[dict[str, Subgraph]]:
     """products, inventory and reviews, each on its own port."""
     with running_shop() as running:
         yield running
 
 
 @pytest.fixture
-def supergraph(subgraphs: dict[str, Subgraph]) -> Supergraph:
+def supergraph(shop: dict[str, Subgraph]) -> Supergraph:
     """The real supergraph of the three subgraphs (fresh per test; request logs cleared)."""
-    for sg in subgraphs.values():
+    for sg in shop.values():
         sg.requests.clear()
-    return load_supergraph(supergraph_sdl({name: sg.url for name, sg in subgraphs.items()}))
+    return load_supergraph(supergraph_sdl({name: sg.url for name, sg in shop.items()}))
 
 
 @pytest.fixture

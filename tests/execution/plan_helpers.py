@@ -6,6 +6,7 @@ from typing import Any
 
 from graphql import parse, validate
 
+from gateway.config import TrafficShapingConfig
 from gateway.execution import Executor, coerce_variables, prepare_operation
 from gateway.planning.nodes import (
     FetchNode,
@@ -14,7 +15,7 @@ from gateway.planning.nodes import (
     RequiresInlineFragment,
     RequiresSelection,
 )
-from gateway.transport import SubgraphClient
+from gateway.transport import make_transport
 
 ENTITIES = "query($representations:[_Any!]!){_entities(representations:$representations){%s}}"
 
@@ -35,6 +36,7 @@ async def run_plan(
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    client: str = "httpx",
 ) -> dict[str, Any]:
     """Validate `query`, execute `plan` for it with a fresh SubgraphClient, return the response."""
     document = parse(query)
@@ -49,8 +51,8 @@ async def run_plan(
 
     prepared = prepare_operation(supergraph, document, operation_name, planner)
     coerced = coerce_variables(supergraph.api_schema, prepared.operation, variables)
-    client = SubgraphClient()
+    transport = make_transport(TrafficShapingConfig(client=client))  # type: ignore[arg-type]
     try:
-        return await Executor(supergraph, client).execute(prepared, coerced, variables)
+        return await Executor(supergraph, transport).execute(prepared, coerced, variables)
     finally:
-        await client.aclose()
+        await transport.aclose()

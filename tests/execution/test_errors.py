@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -13,13 +13,13 @@ from plan_helpers import entity_fetch, fields
 from shop import API_SDL, FakeSupergraph, ServerThread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
 from gateway.execution import Executor, coerce_variables, prepare_operation
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, QueryPlan, SequenceNode
-from gateway.transport import SubgraphClient, SubgraphResponse
+from gateway.transport import NativeClient, SubgraphResponse, make_transport
 
 
 class ScriptedTransport:
@@ -157,12 +157,25 @@ def misbehaving_app() -> Starlette:
     async def graphql_500(request: Request) -> Response:
         return Response(b'{"errors":[{"message":"down"}]}', status_code=503, media_type="application/json")
 
+    async def chunked(request: Request) -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
+            for part in (b'{"data":{"topProducts":[{"name":', b'"Streamed"}]}', b"}"):
+                yield part
+                await asyncio.sleep(0.01)
+
+        return StreamingResponse(parts(), media_type="application/json")
+
+    async def close(request: Request) -> Response:
+        return Response(b'{"data":{"topProducts":[{"name":"Closed"}]}}', headers={"connection": "close"})
+
     return Starlette(
         routes=[
             Route("/500", status500, methods=["POST"]),
             Route("/html", not_json, methods=["POST"]),
             Route("/slow", slow, methods=["POST"]),
             Route("/graphql503", graphql_500, methods=["POST"]),
+            Route("/chunked", chunked, methods=["POST"]),
+            Route("/close", close, methods=["POST"]),
         ]
     )
 
@@ -173,20 +186,54 @@ def misbehaving_base():
         yield server.url.removesuffix("/graphql")
 
 
+async def fetch_top(base: str, route: str, client: str) -> dict[str, Any]:
+    traffic = TrafficShapingConfig(client=client, subgraphs={"products": SubgraphTrafficConfig(timeout=0.3)})  # type: ignore[arg-type]
+    transport = make_transport(traffic)
+    try:
+        supergraph = FakeSupergraph(build_schema(API_SDL), {"products": base + route})
+        plan = QueryPlan(FetchNode("products", "{topProducts{name}}"))
+        prepared = prepare_operation(supergraph, parse("{ topProducts { name } }"), None, lambda *_: plan)
+        executor = Executor(supergraph, transport)
+        results = [await executor.execute(prepared, {}) for _ in range(3)]  # reuses pooled connections
+    finally:
+        await transport.aclose()
+    assert results[0] == results[1] == results[2]
+    return results[0]
+
+
+@pytest.mark.parametrize("client", ["httpx", "native"])
 @pytest.mark.parametrize(
     ("route", "needle"),
     [("/500", "500"), ("/html", "invalid JSON"), ("/slow", "timed out"), ("/graphql503", "down"), ("/missing", "404")],
 )
-async def test_transport_failures_become_errors_for_that_fetch(misbehaving_base, route, needle):
-    traffic = TrafficShapingConfig(subgraphs={"products": SubgraphTrafficConfig(timeout=0.3)})
-    client = SubgraphClient(traffic)
-    try:
-        supergraph = FakeSupergraph(build_schema(API_SDL), {"products": misbehaving_base + route})
-        plan = QueryPlan(FetchNode("products", "{topProducts{name}}"))
-        prepared = prepare_operation(supergraph, parse("{ topProducts { name } }"), None, lambda *_: plan)
-        result = await Executor(supergraph, client).execute(prepared, {})
-    finally:
-        await client.aclose()
+async def test_transport_failures_become_errors_for_that_fetch(misbehaving_base, route, needle, client):
+    result = await fetch_top(misbehaving_base, route, client)
     assert result["data"] is None
     assert needle in result["errors"][0]["message"]
     assert result["errors"][0]["extensions"]["serviceName"] == "products"
+
+
+@pytest.mark.parametrize("client", ["httpx", "native"])
+@pytest.mark.parametrize(("route", "name"), [("/chunked", "Streamed"), ("/close", "Closed")])
+async def test_response_framings(misbehaving_base, route, name, client):
+    result = await fetch_top(misbehaving_base, route, client)
+    assert result == {"data": {"topProducts": [{"name": name}]}}
+
+
+async def test_native_client_retries_a_keep_alive_connection_the_server_closed(misbehaving_base):
+    transport = NativeClient()
+    try:
+        url = misbehaving_base + "/graphql503"
+        first = await transport.fetch("s", url, b"{}")
+        [origin] = transport._origins.values()
+        [conn] = origin.idle
+        conn.transport.abort()  # as if the server dropped the idle connection
+        await asyncio.sleep(0.01)
+        assert await transport.fetch("s", url, b"{}") == first
+        # A connection that dies between our check and our write is retried too.
+        [conn] = origin.idle
+        conn.closed = False
+        conn.transport.abort()
+        assert await transport.fetch("s", url, b"{}") == first
+    finally:
+        await transport.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from plan_helpers import entity_fetch, fields, run_plan
 
 from gateway.planning.nodes import (
@@ -42,9 +43,10 @@ def shipping_and_reviews_plan() -> QueryPlan:
     )
 
 
-async def test_entity_jumps_requires_and_error_paths(supergraph, subgraphs):
+@pytest.mark.parametrize("client", ["httpx", "native"])
+async def test_entity_jumps_requires_and_error_paths(supergraph, shop, client):
     query = "{ topProducts { name shippingEstimate reviews { body author { username } } } }"
-    result = await run_plan(supergraph, shipping_and_reviews_plan(), query)
+    result = await run_plan(supergraph, shipping_and_reviews_plan(), query, client=client)
     assert result["data"] == {
         "topProducts": [
             {
@@ -71,7 +73,7 @@ async def test_entity_jumps_requires_and_error_paths(supergraph, subgraphs):
     assert error["path"] == ["topProducts", 1, "reviews", 1, "body"]
     assert error["extensions"]["serviceName"] == "reviews"
     # The inventory fetch got key + requires, __typename first, and only that.
-    [inv] = subgraphs["inventory"].requests
+    [inv] = shop["inventory"].requests
     assert inv["variables"] == {
         "representations": [
             {"__typename": "Product", "upc": "1", "price": 899, "weight": 100},
@@ -95,7 +97,7 @@ async def test_enum_value_outside_api_schema_becomes_null_with_error(supergraph)
     assert error["path"] == ["topProducts", 2, "category"]
 
 
-async def test_representations_are_deduplicated(supergraph, subgraphs):
+async def test_representations_are_deduplicated(supergraph, shop):
     # Two aliases of the same product: one representation, merged into both places.
     plan = QueryPlan(
         SequenceNode(
@@ -112,10 +114,10 @@ async def test_representations_are_deduplicated(supergraph, subgraphs):
     )
     result = await run_plan(supergraph, plan, '{ a: product(upc: "1") { inStock } b: product(upc: "1") { upc inStock } }')
     assert result == {"data": {"a": {"inStock": True}, "b": {"upc": "1", "inStock": True}}}
-    assert [len(r["variables"]["representations"]) for r in subgraphs["inventory"].requests] == [1, 1]
+    assert [len(r["variables"]["representations"]) for r in shop["inventory"].requests] == [1, 1]
 
 
-async def test_condition_uses_variable_defaults(supergraph, subgraphs):
+async def test_condition_uses_variable_defaults(supergraph, shop):
     plan = QueryPlan(
         SequenceNode(
             (
@@ -131,12 +133,12 @@ async def test_condition_uses_variable_defaults(supergraph, subgraphs):
     query = "query ($withStock: Boolean = false) { topProducts(first: 1) { name inStock @include(if: $withStock) } }"
     result = await run_plan(supergraph, plan, query)
     assert result == {"data": {"topProducts": [{"name": "Table"}]}}
-    assert subgraphs["inventory"].requests == []
+    assert shop["inventory"].requests == []
     result = await run_plan(supergraph, plan, query, {"withStock": True})
     assert result == {"data": {"topProducts": [{"name": "Table", "inStock": True}]}}
 
 
-async def test_variables_sent_are_only_the_fetch_usages(supergraph, subgraphs):
+async def test_variables_sent_are_only_the_fetch_usages(supergraph, shop):
     plan = QueryPlan(
         ParallelNode(
             (
@@ -148,11 +150,12 @@ async def test_variables_sent_are_only_the_fetch_usages(supergraph, subgraphs):
     query = "query ($n: Int, $u: String!) { topProducts(first: $n) { name } product(upc: $u) { name } }"
     result = await run_plan(supergraph, plan, query, {"n": 1, "u": "2"})
     assert result == {"data": {"topProducts": [{"name": "Table"}], "product": {"name": "Couch"}}}
-    sent = sorted(orjson.dumps(r["variables"]) for r in subgraphs["products"].requests)
+    sent = sorted(orjson.dumps(r["variables"]) for r in shop["products"].requests)
     assert sent == [b'{"n":1}', b'{"u":"2"}']
 
 
-async def test_unreachable_subgraph_is_an_error_for_that_fetch(supergraph):
+@pytest.mark.parametrize("client", ["httpx", "native"])
+async def test_unreachable_subgraph_is_an_error_for_that_fetch(supergraph, client):
     supergraph.subgraph_urls["inventory"] = "http://127.0.0.1:9/graphql"
     plan = QueryPlan(
         SequenceNode(
@@ -162,7 +165,7 @@ async def test_unreachable_subgraph_is_an_error_for_that_fetch(supergraph):
             )
         )
     )
-    result = await run_plan(supergraph, plan, "{ topProducts(first: 1) { name inStock } }")
+    result = await run_plan(supergraph, plan, "{ topProducts(first: 1) { name inStock } }", client=client)
     assert result["data"] == {"topProducts": [{"name": "Table", "inStock": None}]}
     [error] = result["errors"]
     assert error["extensions"]["code"] == "SUBGRAPH_REQUEST_FAILED"
