@@ -212,7 +212,7 @@ class _Checker:
         return [n for n in names if n in self.sg.types and not self.sg.types[n].inaccessible]
 
     def run(self) -> list[CompositionError]:
-        visited: dict[str, list[frozenset[Pos]]] = {}
+        visited: dict[str, list[frozenset[tuple[int, str]]]] = {}
         stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]] = []
         for op in ("query", "mutation", "subscription"):
             root = self.sg.roots.get(op)
@@ -220,13 +220,14 @@ class _Checker:
                 continue
             start = frozenset(Pos(i, root) for i, s in enumerate(self.subs) if root in s.types)
             stack.append((root, start, [], op))
-        reported: set[str] = set()
         while stack:
             api_type, alts, path, op = stack.pop()
+            # Apollo's memo compares tails by (subgraph, type) only: @provides copies are the same tail.
+            tails = frozenset((p.sub, p.type) for p in alts)
             seen = visited.setdefault(api_type, [])
-            if any(v <= alts for v in seen):
+            if any(v <= tails for v in seen):
                 continue
-            seen.append(alts)
+            seen.append(tails)
             t = self.sg.types[api_type]
             if t.kind in (OBJECT, INTERFACE):
                 for f in self.api_fields(t):
@@ -238,10 +239,7 @@ class _Checker:
                         continue
                     step = ("field", self.print_field_step(f))
                     if not new:
-                        key = f"{api_type}.{f.name}"
-                        if key not in reported:
-                            reported.add(key)
-                            self.report(alts, api_type, f, path + [step], op)
+                        self.report(alts, api_type, f, path + [step], op)
                         continue
                     assert f.type is not None
                     target = self.sg.types.get(named_type(f.type))

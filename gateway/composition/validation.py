@@ -10,8 +10,11 @@ from graphql import (
     FieldNode,
     GraphQLSyntaxError,
     InlineFragmentNode,
+    ListTypeNode,
+    NonNullTypeNode,
     SelectionSetNode,
     StringValueNode,
+    TypeNode,
 )
 
 from .errors import CompositionError
@@ -30,6 +33,7 @@ from .subgraph import (
     SType,
     Subgraph,
     named_type,
+    type_str,
 )
 
 _KIND_NAMES = {INTERFACE: "Interface", UNION: "Union", OBJECT: "Object"}
@@ -43,8 +47,9 @@ class _FieldSetError(Exception):
 
 
 class _Validator:
-    def __init__(self, sub: Subgraph) -> None:
+    def __init__(self, sub: Subgraph, pre_upgrade: bool = False) -> None:
         self.sub = sub
+        self.pre_upgrade = pre_upgrade
         self.meta = Metadata(sub)
         self.errors: list[CompositionError] = []
 
@@ -70,7 +75,8 @@ class _Validator:
             for i in t.interfaces:
                 ref(i)
             for m in t.members:
-                ref(m)
+                if not self.known_type(m):
+                    self.error("INVALID_GRAPHQL", f"Cannot add unknown type {m} as member of union type {t.name}")
             for f in t.fields.values():
                 ref(named_type(f.type))
                 for a in f.args.values():
@@ -79,6 +85,98 @@ class _Validator:
             for a in d.args.values():
                 ref(named_type(a.type))
         self.check_directive_names()
+        self.check_repeated_directives()
+        if not self.errors:
+            self.check_implementations()
+
+    def is_repeatable(self, d: Applied) -> bool:
+        if d.federation:
+            if d.name == "shareable":
+                return self.sub.links.version >= (2, 2)
+            return d.name in ("key", "tag", "composeDirective", "context", "cacheTag")
+        definition = self.sub.directive_defs.get(d.name)
+        return definition is not None and definition.repeatable
+
+    def check_repeated_directives(self) -> None:
+        def check(directives: list[Applied]) -> None:
+            seen: set[str] = set()
+            for d in directives:
+                if d.name in seen and not self.is_repeatable(d):
+                    self.error("INVALID_GRAPHQL",
+                               f'The directive "@{d.node.name.value}" can only be used once at this location.')
+                seen.add(d.name)
+
+        for t in self.sub.types.values():
+            # Type-level directives may be spread over the definition and extensions.
+            check(t.directives)
+            for f in t.fields.values():
+                check(f.directives)
+                for a in f.args.values():
+                    check(a.directives)
+            for v in t.values.values():
+                check(v.directives)
+
+    def is_subtype(self, sup: TypeNode, sub: TypeNode) -> bool:
+        """Covariant output subtyping inside one subgraph (graphql-js `isTypeSubTypeOf`)."""
+        if isinstance(sup, NonNullTypeNode):
+            return isinstance(sub, NonNullTypeNode) and self.is_subtype(sup.type, sub.type)
+        if isinstance(sub, NonNullTypeNode):
+            return self.is_subtype(sup, sub.type)
+        if isinstance(sup, ListTypeNode):
+            return isinstance(sub, ListTypeNode) and self.is_subtype(sup.type, sub.type)
+        if isinstance(sub, ListTypeNode):
+            return False
+        sup_name, sub_name = named_type(sup), named_type(sub)
+        if sup_name == sub_name:
+            return True
+        st = self.sub.type(sup_name)
+        if st is None:
+            return False
+        if st.kind == UNION:
+            return sub_name in st.members
+        if st.kind == INTERFACE:
+            it = self.sub.type(sub_name)
+            return it is not None and sup_name in it.interfaces
+        return False
+
+    def check_implementations(self) -> None:
+        for t in self.sub.types.values():
+            if t.kind not in (OBJECT, INTERFACE):
+                continue
+            for itf_name in t.interfaces:
+                itf = self.sub.type(itf_name)
+                if itf is None:
+                    continue
+                if itf.kind != INTERFACE:
+                    self.error("INVALID_GRAPHQL",
+                               f"Type {t.name} must only implement Interface types, it cannot implement {itf_name}.")
+                    continue
+                for fname, ifield in itf.fields.items():
+                    f = t.fields.get(fname)
+                    if f is None:
+                        self.error("INVALID_GRAPHQL",
+                                   f"Interface field {itf_name}.{fname} expected but {t.name} does not provide it.")
+                        continue
+                    if not self.is_subtype(ifield.type, f.type):
+                        self.error("INVALID_GRAPHQL",
+                                   f"Interface field {itf_name}.{fname} expects type {type_str(ifield.type)} but "
+                                   f"{t.name}.{fname} of type {type_str(f.type)} is not a proper subtype.")
+                    for aname, iarg in ifield.args.items():
+                        a = f.args.get(aname)
+                        if a is None:
+                            self.error("INVALID_GRAPHQL",
+                                       f"Interface field argument {itf_name}.{fname}({aname}:) expected but "
+                                       f"{t.name}.{fname} does not provide it.")
+                        elif type_str(a.type) != type_str(iarg.type):
+                            self.error("INVALID_GRAPHQL",
+                                       f"Interface field argument {itf_name}.{fname}({aname}:) expects type "
+                                       f"{type_str(iarg.type)} but {t.name}.{fname}({aname}:) is type "
+                                       f"{type_str(a.type)}.")
+                    for aname, a in f.args.items():
+                        if aname not in ifield.args and isinstance(a.type, NonNullTypeNode) and a.default is None:
+                            self.error("INVALID_GRAPHQL",
+                                       f"Argument {t.name}.{fname}({aname}:) must not be required type "
+                                       f"{type_str(a.type)} if not provided by the Interface field {itf_name}.{fname}.")
 
     def all_applied(self) -> list[Applied]:
         out = list(self.sub.schema_directives)
@@ -263,6 +361,8 @@ class _Validator:
             if t.kind not in (OBJECT, INTERFACE):
                 continue
             for f in t.fields.values():
+                if self.pre_upgrade:
+                    break  # fed1: the upgrade removes unused externals instead
                 if self.meta.is_external(f) and not self.meta.is_used(f):
                     self.error("EXTERNAL_UNUSED",
                                f'Field "{f.coordinate}" is marked @external but is not used in any federation directive '
@@ -327,7 +427,7 @@ class _Validator:
 
 def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[CompositionError]:
     """All validation errors of one subgraph (SDL, then federation rules)."""
-    v = _Validator(sub)
+    v = _Validator(sub, pre_upgrade)
     v.check_sdl()
     if v.errors:
         return v.errors
