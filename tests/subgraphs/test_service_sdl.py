@@ -18,7 +18,7 @@ def test_service_sdl_is_the_schema_file(subgraphs, name):
     assert "errors" not in body
     sdl = body["data"]["_service"]["sdl"]
     assert sdl == (SCHEMA_DIR / f"{name}.graphql").read_text()
-    assert re.match(r'extend schema\s+@link\(\s*url: "https://specs\.apollo\.dev/federation/v2\.\d+"', sdl)
+    assert sdl.startswith('extend schema @link(url: "https://specs.apollo.dev/federation/v2.')
     parse(sdl)
 
 
