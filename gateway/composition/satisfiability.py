@@ -140,7 +140,7 @@ class _Checker:
             elif isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else pos.type
                 if self.subs[pos.sub].type(cond) is None:
-                    continue
+                    return False
                 if not self.can_fetch(Pos(pos.sub, cond, pos.provided), s.selection_set, guard):
                     return False
         return True
@@ -181,6 +181,7 @@ class _Checker:
         return reached[1:]
 
     def requires_ok(self, pos: Pos, f: SField) -> bool:
+        """Can the `@requires` selection be fetched (from here or via keys), and can we come back?"""
         req = f.get("requires")
         if req is None:
             return True
@@ -190,14 +191,7 @@ class _Checker:
             return False
         if not any(r for _, _, r in self.keys(pos.sub, pos.type)):
             return False
-        candidates = [Pos(pos.sub, pos.type, pos.provided), *self.jumps(Pos(pos.sub, pos.type))]
-        for s in sel.selections:
-            if isinstance(s, FieldNode):
-                if s.name.value == "__typename":
-                    continue
-                if not any(self.field_at(c, s.name.value) is not None for c in candidates):
-                    return False
-        return True
+        return self.can_fetch(Pos(pos.sub, pos.type, pos.provided), sel, frozenset())
 
     # -- the walk -----------------------------------------------------------------------------------
 
