@@ -1,6 +1,12 @@
 """Execution: walk a QueryPlan against subgraphs, merge their answers, shape the client's response."""
 
-from gateway.execution.entities import TypeMatcher, apply_rewrites, collect_at_path, project_representation
+from gateway.execution.entities import (
+    Projector,
+    TypeMatcher,
+    apply_rewrites,
+    collect_at_path,
+    project_representation,
+)
 from gateway.execution.executor import Executor
 from gateway.execution.merge import deep_merge
 from gateway.execution.operation import (
@@ -17,6 +23,7 @@ __all__ = [
     "Executor",
     "Planner",
     "PreparedOperation",
+    "Projector",
     "ShapingProgram",
     "SupergraphView",
     "TypeMatcher",

@@ -11,6 +11,7 @@ from gateway.planning.nodes import (
     FlattenPath,
     KeyRenamer,
     RequiresField,
+    RequiresInlineFragment,
     RequiresSelection,
     Rewrite,
     TypeCondition,
@@ -148,24 +149,79 @@ def _project_value(value: Any, selections: tuple[RequiresSelection, ...], matche
     return value
 
 
+def _mentions_typename(selections: tuple[RequiresSelection, ...]) -> bool:
+    for sel in selections:
+        if isinstance(sel, RequiresField):
+            if sel.name == "__typename":
+                return True
+        elif _mentions_typename(sel.selections):
+            return True
+    return False
+
+
+_ABSENT = object()
+
+
+class Projector:
+    """Builds representations for one `requires` selection; compiled once per fetch.
+
+    The common shape, one fragment of flat fields (`... on T { __typename id }`), takes a loop over
+    (read key, write key) pairs; anything else walks the selection.
+    """
+
+    __slots__ = ("requires", "_typename_in_requires", "_flat_condition", "_flat_pairs")
+
+    def __init__(self, requires: tuple[RequiresSelection, ...]) -> None:
+        self.requires = requires
+        self._typename_in_requires = _mentions_typename(requires)
+        self._flat_pairs: tuple[tuple[str, str], ...] | None = None
+        self._flat_condition: str | None = None
+        if len(requires) == 1 and isinstance(requires[0], RequiresInlineFragment):
+            sels = requires[0].selections
+            if all(isinstance(s, RequiresField) and not s.selections for s in sels):
+                pairs = tuple((s.alias or s.name, s.name) for s in sels)  # type: ignore[union-attr]
+                if pairs and pairs[0] == ("__typename", "__typename"):
+                    self._flat_pairs = pairs
+                    self._flat_condition = requires[0].type_condition
+
+    def project(self, entity: dict[str, Any], matcher: TypeMatcher) -> dict[str, Any] | None:
+        """The representation of `entity`, `__typename` first; None when it cannot be built.
+
+        None when the entity has no `__typename`, a required field is absent (an earlier fetch failed),
+        or no fragment of the selection applies to its type.
+        """
+        typename = entity.get("__typename")
+        if typename is None:
+            return None
+        pairs = self._flat_pairs
+        if pairs is not None:
+            cond = self._flat_condition
+            if cond is not None and cond != typename and not matcher.overlaps(typename, cond):
+                return None
+            rep: dict[str, Any] = {}
+            for read_key, write_key in pairs:
+                value = entity.get(read_key, _ABSENT)
+                if value is _ABSENT:
+                    return None
+                rep[write_key] = value
+            return rep
+        try:
+            rep = _project_object(entity, self.requires, matcher)
+        except _MissingField:
+            return None
+        if next(iter(rep), None) != "__typename":
+            if "__typename" not in rep and self._typename_in_requires:
+                return None  # the selection asks for __typename, but nothing applied to this type
+            rep.pop("__typename", None)
+            rep = {"__typename": typename, **rep}
+        return rep
+
+
 def project_representation(
     entity: dict[str, Any], requires: tuple[RequiresSelection, ...], matcher: TypeMatcher
 ) -> dict[str, Any] | None:
-    """The representation of `entity` under `requires`, `__typename` first; None when it cannot be built
-
-    (no `__typename`, or a required field missing because an earlier fetch failed).
-    """
-    typename = entity.get("__typename")
-    if typename is None:
-        return None
-    try:
-        rep = _project_object(entity, requires, matcher)
-    except _MissingField:
-        return None
-    if next(iter(rep), None) != "__typename":
-        rep.pop("__typename", None)
-        rep = {"__typename": typename, **rep}
-    return rep
+    """`Projector(requires).project(entity, matcher)`, for one-off use."""
+    return Projector(requires).project(entity, matcher)
 
 
 def apply_rewrites(value: Any, rewrites: tuple[Rewrite, ...], matcher: TypeMatcher) -> None:

@@ -23,7 +23,6 @@ from gateway.execution.entities import (
     TypeMatcher,
     apply_rewrites,
     collect_at_path,
-    project_representation,
 )
 from gateway.execution.merge import deep_merge
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
@@ -232,11 +231,12 @@ class _Run:
             return
         fetch = self.prepared.fetches[id(node)]
         matcher = self.matcher
+        project = fetch.projector.project  # type: ignore[union-attr]
         index_of: dict[bytes, int] = {}
         reps: list[bytes] = []
         rep_index: list[int] = []
         for entity in entities:
-            rep = project_representation(entity, node.requires, matcher)
+            rep = project(entity, matcher)
             if rep is None:
                 rep_index.append(-1)
                 continue

@@ -37,6 +37,7 @@ from gateway.errors import (
     GraphQLErrorDict,
     error_dict,
 )
+from gateway.execution.entities import Projector
 from gateway.execution.shaping import INTROSPECTION_ROOT_FIELDS, ShapingProgram
 from gateway.planning.nodes import FetchNode, QueryPlan, iter_fetches
 
@@ -68,6 +69,8 @@ class PreparedFetch:
     body_prefix: bytes
     # (variable name, b'"name":') for each variable the fetch uses.
     variables: tuple[tuple[str, bytes], ...]
+    # Entity fetches: builds each representation from `requires`.
+    projector: Projector | None
 
 
 @dataclass(slots=True)
@@ -220,7 +223,8 @@ def _prepare_fetch(node: FetchNode, urls: Mapping[str, str]) -> PreparedFetch:
         prefix += b',"operationName":' + orjson.dumps(node.operation_name)
     prefix += b',"variables":{'
     variables = tuple((name, orjson.dumps(name) + b":") for name in node.variable_usages)
-    return PreparedFetch(node.service_name, urls.get(node.service_name), prefix, variables)
+    projector = Projector(node.requires) if node.requires is not None else None
+    return PreparedFetch(node.service_name, urls.get(node.service_name), prefix, variables, projector)
 
 
 def prepare_operation(

@@ -117,3 +117,17 @@ def test_deep_merge():
     deep_merge(target, None)
     deep_merge(target, {"a": {"l": [1]}})
     assert target["a"]["l"] == [1]
+
+
+def test_entity_whose_type_no_fragment_matches_gets_no_representation():
+    flat = (RequiresInlineFragment("Book", (RequiresField("__typename"), RequiresField("id"))),)
+    nested = (
+        RequiresInlineFragment(
+            "Book", (RequiresField("__typename"), RequiresField("author", selections=(RequiresField("name"),)))
+        ),
+    )
+    movie = {"__typename": "Movie", "id": "2", "author": {"name": "x"}}
+    assert project_representation(movie, flat, MATCHER) is None
+    assert project_representation(movie, nested, MATCHER) is None
+    book = {"__typename": "Book", "id": "1", "author": {"name": "x"}}
+    assert project_representation(book, nested, MATCHER) == {"__typename": "Book", "author": {"name": "x"}}
