@@ -17,7 +17,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
 from gateway.server.pipeline import Pipeline, PipelineResult
-from gateway.transport import NativeClient, SubgraphClient, Transport, make_transport
+from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
 
@@ -126,8 +126,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        if owns_transport and isinstance(client, (SubgraphClient, NativeClient)):
-            await client.aclose()
+        aclose = getattr(client, "aclose", None)
+        if owns_transport and aclose is not None:
+            await aclose()
 
     app = Starlette(
         routes=[
