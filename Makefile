@@ -41,3 +41,8 @@ test: install-test redis
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## bench: fedgate against Apollo Gateway and Hive Gateway on loopback; writes bench/results/ (see docs/benchmark.md)
+.PHONY: bench
+bench:
+	bench/run.sh

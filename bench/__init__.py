@@ -1,0 +1,1 @@
+"""fedgate's side-by-side benchmark: `make bench` or `python -m bench`."""

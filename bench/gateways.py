@@ -1,0 +1,76 @@
+"""The gateways under test: how to start each one on a supergraph file and a loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEERS = BENCH / "peers"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """One gateway: a name for the table, and its command line for (supergraph, port)."""
+
+    name: str
+    label: str
+    argv: tuple[str, ...]  # {supergraph} and {port} are filled in
+    cwd: Path = ROOT
+    env: dict[str, str] = field(default_factory=dict)
+    peer: bool = True
+
+    def command(self, supergraph: Path, port: int) -> list[str]:
+        return [a.format(supergraph=supergraph, port=port) for a in self.argv]
+
+
+def _node_major() -> int:
+    node = shutil.which("node")
+    if node is None:
+        return 0
+    out = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    return int(out.lstrip("v").split(".")[0] or 0)
+
+
+def fedgate(workers: int | None = None) -> Gateway:
+    fedgate_bin = str(Path(sys.executable).with_name("fedgate"))
+    argv = [fedgate_bin, "serve", "--supergraph", "{supergraph}", "--host", "127.0.0.1", "--port", "{port}",
+            "--log-level", "warning"]
+    if workers:
+        argv += ["--workers", str(workers)]
+    name = "fedgate" if not workers else f"fedgate-w{workers}"
+    label = "fedgate" if not workers else f"fedgate --workers {workers}"
+    return Gateway(name, label, tuple(argv), peer=False)
+
+
+def peers() -> list[Gateway]:
+    """Apollo Gateway, Hive Gateway, and Hive Gateway with the Rust planner (router runtime).
+
+    Each runs as one Node process, like fedgate without --workers. Hive Gateway runs as in The
+    Guild's benchmark (--jit, in-flight request deduplication on).
+    """
+    prod = {"NODE_ENV": "production"}
+    hive_bin = str(PEERS / "node_modules" / ".bin" / "hive-gateway")
+    hive = (hive_bin, "supergraph", "{supergraph}", "-c", "hive.config.mjs", "--host", "127.0.0.1",
+            "--port", "{port}", "--fork", "1")
+    rr_env = dict(prod)
+    if _node_major() < 22:
+        # the router runtime calls Promise.withResolvers, which Node 20 lacks
+        rr_env["NODE_OPTIONS"] = (os.environ.get("NODE_OPTIONS", "") + " --import ./polyfill.mjs").strip()
+    return [
+        Gateway("apollo", "Apollo Gateway", ("node", "apollo.mjs", "{supergraph}", "{port}"), PEERS, prod),
+        Gateway("hive", "Hive Gateway", (*hive, "--jit"), PEERS, prod),
+        Gateway("hive-rr", "Hive Gateway + router runtime", (*hive, "--hive-router-runtime"), PEERS, rr_env),
+    ]
+
+
+def fedgate_has_workers() -> bool:
+    """Whether `fedgate serve` has a --workers option (another engineer is adding it)."""
+    fedgate_bin = str(Path(sys.executable).with_name("fedgate"))
+    out = subprocess.run([fedgate_bin, "serve", "--help"], capture_output=True, text=True).stdout
+    return "--workers" in out

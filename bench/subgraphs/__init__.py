@@ -1,0 +1,1 @@
+"""Python equivalents of The Guild's benchmark subgraphs (accounts, inventory, products, reviews)."""
