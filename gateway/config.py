@@ -49,6 +49,109 @@ class TrafficShapingConfig(BaseModel):
         return self.subgraphs.get(name, self.all)
 
 
+class RedisCacheConfig(BaseModel):
+    """Where the shared cache lives when `cache.backend` is `redis`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(default="redis://127.0.0.1:6379/0", description="`redis://` URL of the shared cache.")
+    timeout: float = Field(
+        default=0.05, gt=0, description="Seconds one Redis operation may take before the request goes on without it."
+    )
+    pool_size: int = Field(default=64, gt=0, description="Connections in the Redis pool.")
+    key_prefix: str = Field(default="fedgate:", description="Prefix of every key fedgate writes.")
+    retry_after: float = Field(
+        default=1.0, gt=0, description="Seconds the cache is bypassed after a Redis failure before it is tried again."
+    )
+
+
+class PlanCacheConfig(BaseModel):
+    """The query plan cache (in memory; optional second level in Redis)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    redis: bool = Field(
+        default=True, description="With `cache.backend: redis`, also keep plans in Redis so a new replica starts warm."
+    )
+    ttl: float = Field(default=86400.0, gt=0, description="Seconds a plan stays in Redis.")
+    warm_top_n: int = Field(
+        default=100, ge=0, description="Most used operations re-planned before a reloaded supergraph takes traffic."
+    )
+
+
+class SafelistConfig(BaseModel):
+    """Only operations from an Apollo persisted-query manifest are accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=False, description="Refuse every operation that is not in `manifest`.")
+    manifest: str | None = Field(default=None, description="Path of an Apollo persisted-query manifest JSON file.")
+
+
+class ApqConfig(BaseModel):
+    """Automatic persisted queries (Apollo's protocol)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Accept `extensions.persistedQuery` on GET and POST.")
+    ttl: float = Field(default=86400.0, gt=0, description="Seconds a registered query is kept.")
+    safelist: SafelistConfig = Field(default_factory=lambda: SafelistConfig())
+
+
+class EntityTtlConfig(BaseModel):
+    """Entity cache settings for one subgraph or one type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Cache this subgraph's (or type's) results.")
+    ttl: float | None = Field(default=None, gt=0, description="Seconds an entry lives (None: inherit).")
+    private: bool = Field(
+        default=False, description="Treat the data as private: keyed by `private_id_header`, never shared."
+    )
+
+
+class EntityCacheConfig(BaseModel):
+    """The entity and root-field cache: results of subgraph fetches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=False, description="Cache subgraph fetch results (off by default).")
+    ttl: float = Field(default=60.0, gt=0, description="Seconds an entry lives unless a subgraph or type says less.")
+    subgraphs: dict[str, EntityTtlConfig] = Field(default_factory=dict)
+    types: dict[str, EntityTtlConfig] = Field(default_factory=dict)
+    vary_headers: list[str] = Field(
+        default_factory=list, description="Request headers whose values are part of every cache key."
+    )
+    private_id_header: str | None = Field(
+        default=None,
+        description="Request header that identifies the user for `private` data; without it private data is not cached.",
+    )
+
+
+class InvalidationConfig(BaseModel):
+    """`POST /invalidation`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(
+        default=None, description="Shared secret expected in the `Authorization` header; None disables the route."
+    )
+
+
+class CacheConfig(BaseModel):
+    """Caches: plans, persisted queries, entities; memory by default, Redis when replicas share work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["memory", "redis"] = Field(default="memory", description="Where APQ and entity entries live.")
+    memory_entries: int = Field(default=100_000, gt=0, description="Entries the in-memory backend holds (LRU).")
+    redis: RedisCacheConfig = Field(default_factory=lambda: RedisCacheConfig())
+    plans: PlanCacheConfig = Field(default_factory=lambda: PlanCacheConfig())
+    apq: ApqConfig = Field(default_factory=lambda: ApqConfig())
+    entities: EntityCacheConfig = Field(default_factory=lambda: EntityCacheConfig())
+    invalidation: InvalidationConfig = Field(default_factory=lambda: InvalidationConfig())
+
+
 class GatewayConfig(BaseModel):
     """The whole of fedgate.yaml."""
 
@@ -66,6 +169,7 @@ class GatewayConfig(BaseModel):
         "and planned form is kept in memory."
     )
     traffic_shaping: TrafficShapingConfig = Field(default_factory=lambda: TrafficShapingConfig())
+    cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:
