@@ -57,6 +57,12 @@ def complete_subgraph(sub: Subgraph) -> list[CompositionError]:
     errors: list[CompositionError] = []
     renames: dict[str, str] = {}
     for op, tname in sub.roots.items():
+        if tname not in sub.types:
+            errors.append(CompositionError(
+                "INVALID_GRAPHQL", f"[{sub.name}] Cannot set schema {op} root to unknown type {tname}", [sub.name]))
+    if errors:
+        return errors
+    for op, tname in sub.roots.items():
         default = ROOT_NAMES[op]
         if tname == default:
             continue

@@ -199,6 +199,8 @@ class Merger:
         if not self.errors:
             self.post_merge_validations()
             if not self.errors:
+                self.validate_merged_implementations()
+            if not self.errors:
                 self.validate_inaccessible()
         return sg
 
@@ -1210,6 +1212,24 @@ class Merger:
                 if t.members and all(hidden(m) for m in t.members):
                     self.err("ONLY_INACCESSIBLE_CHILDREN",
                              f'Type "{t.name}" is in the API schema but all of its members are @inaccessible.')
+
+    def validate_merged_implementations(self) -> None:
+        """The supergraph must itself be a valid schema: implementations keep interface field types."""
+        for t in self.sg.types.values():
+            if t.kind not in (OBJECT, INTERFACE):
+                continue
+            for itf in t.implements:
+                mitf = self.sg.types.get(itf)
+                if mitf is None:
+                    continue
+                for fname, ifield in mitf.fields.items():
+                    f = t.fields.get(fname)
+                    if f is None or f.type is None or ifield.type is None:
+                        continue
+                    if not self.is_subtype(ifield.type, f.type):
+                        self.err("INVALID_GRAPHQL",
+                                 f"Interface field {itf}.{fname} expects type {type_str(ifield.type)} but "
+                                 f"{t.name}.{fname} of type {type_str(f.type)} is not a proper subtype.")
 
     def post_merge_validations(self) -> None:
         # An implementation that lacks an interface field, unless an @interfaceObject provides it.

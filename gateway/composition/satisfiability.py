@@ -123,16 +123,16 @@ class _Checker:
                 if s.name.value == "__typename":
                     continue
                 f = self.field_at(pos, s.name.value)
-                if f is not None and (s.selection_set is None
-                                      or self.can_fetch(self.next_pos(pos, f), s.selection_set, guard)):
+                if f is not None and self.requires_ok(pos, f, guard) and (
+                        s.selection_set is None or self.can_fetch(self.next_pos(pos, f), s.selection_set, guard)):
                     continue
                 if candidates is None:
                     candidates = self.jumps(pos, guard)
                 ok = False
                 for c in candidates:
                     cf = self.field_at(c, s.name.value)
-                    if cf is not None and (s.selection_set is None
-                                           or self.can_fetch(self.next_pos(c, cf), s.selection_set, guard)):
+                    if cf is not None and self.requires_ok(c, cf, guard) and (
+                            s.selection_set is None or self.can_fetch(self.next_pos(c, cf), s.selection_set, guard)):
                         ok = True
                         break
                 if not ok:
@@ -180,18 +180,22 @@ class _Checker:
         self._jumps[cache_key] = reached[1:]
         return reached[1:]
 
-    def requires_ok(self, pos: Pos, f: SField) -> bool:
+    def requires_ok(self, pos: Pos, f: SField, guard: frozenset[tuple[int, str]] = frozenset()) -> bool:
         """Can the `@requires` selection be fetched (from here or via keys), and can we come back?"""
         req = f.get("requires")
         if req is None:
             return True
+        marker = (pos.sub, f"{f.coordinate}@requires")
+        if marker in guard:
+            return False
+        guard = guard | {marker}
         try:
             sel = parse_field_set(req.str_arg("fields") or "")
         except Exception:  # noqa: BLE001
             return False
         if not any(r for _, _, r in self.keys(pos.sub, pos.type)):
             return False
-        return self.can_fetch(Pos(pos.sub, pos.type, pos.provided), sel, frozenset())
+        return self.can_fetch(Pos(pos.sub, pos.type, pos.provided), sel, guard)
 
     # -- the walk -----------------------------------------------------------------------------------
 

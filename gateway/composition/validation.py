@@ -72,11 +72,6 @@ class _Validator:
                 self.error("INVALID_GRAPHQL", f"Unknown type {name}")
 
         for t in self.sub.types.values():
-            for i in t.interfaces:
-                ref(i)
-            for m in t.members:
-                if not self.known_type(m):
-                    self.error("INVALID_GRAPHQL", f"Cannot add unknown type {m} as member of union type {t.name}")
             for f in t.fields.values():
                 ref(named_type(f.type))
                 for a in f.args.values():
@@ -84,6 +79,15 @@ class _Validator:
         for d in self.sub.directive_defs.values():
             for a in d.args.values():
                 ref(named_type(a.type))
+        if not seen_unknown:
+            # Only reached by schema building, after the SDL rules found no unknown type.
+            for t in self.sub.types.values():
+                for i in t.interfaces:
+                    if not self.known_type(i):
+                        self.error("INVALID_GRAPHQL", f"Cannot implement unknown type {i}")
+                for m in t.members:
+                    if not self.known_type(m):
+                        self.error("INVALID_GRAPHQL", f"Cannot add unknown type {m} as member of union type {t.name}")
         self.check_directive_names()
         self.check_repeated_directives()
         if not self.errors:
@@ -363,7 +367,7 @@ class _Validator:
             for f in t.fields.values():
                 if self.pre_upgrade:
                     break  # fed1: the upgrade removes unused externals instead
-                if self.meta.is_external(f) and not self.meta.is_used(f):
+                if self.meta.is_external(f) and not self.meta.is_used(f) and not f.has("provides"):
                     self.error("EXTERNAL_UNUSED",
                                f'Field "{f.coordinate}" is marked @external but is not used in any federation directive '
                                "(@key, @provides, @requires) or to satisfy an interface; the field declaration has no "
@@ -397,7 +401,7 @@ class _Validator:
                            f'Invalid @provides directive on field "{f.coordinate}": field has type "{type_str(f.type)}" '
                            "which is not a Composite Type")
                 continue
-            if f.has("external"):
+            if f.has("external") and not self.pre_upgrade:
                 self.error("EXTERNAL_COLLISION_WITH_ANOTHER_DIRECTIVE",
                            f'Cannot have both @provides and @external on field "{f.coordinate}"')
                 continue
