@@ -15,7 +15,7 @@ from gateway.planning.nodes import (
     RequiresInlineFragment,
     RequiresSelection,
 )
-from gateway.transport import make_transport
+from gateway.transport import NativeClient, SubgraphClient
 
 ENTITIES = "query($representations:[_Any!]!){_entities(representations:$representations){%s}}"
 
@@ -28,6 +28,14 @@ def entity_fetch(service: str, type_name: str, key: tuple[RequiresSelection, ...
 
 def fields(*names: str) -> tuple[RequiresField, ...]:
     return tuple(RequiresField(n) for n in names)
+
+
+def raw_transport(traffic: TrafficShapingConfig) -> SubgraphClient | NativeClient:
+    """The bare HTTP client `traffic.client` names, without retries, breakers or dedup.
+
+    Executor tests check what one failed fetch does to the response, not the resilience policy.
+    """
+    return NativeClient(traffic) if traffic.client == "native" else SubgraphClient(traffic)
 
 
 async def run_plan(
@@ -51,7 +59,7 @@ async def run_plan(
 
     prepared = prepare_operation(supergraph, document, operation_name, planner)
     coerced = coerce_variables(supergraph.api_schema, prepared.operation, variables)
-    transport = make_transport(TrafficShapingConfig(client=client))  # type: ignore[arg-type]
+    transport = raw_transport(TrafficShapingConfig(client=client))  # type: ignore[arg-type]
     try:
         return await Executor(supergraph, transport).execute(prepared, coerced, variables)
     finally:

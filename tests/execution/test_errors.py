@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from graphql import build_schema, parse
-from plan_helpers import entity_fetch, fields
+from plan_helpers import entity_fetch, fields, raw_transport
 from shop import API_SDL, FakeSupergraph, ServerThread
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +19,7 @@ from starlette.routing import Route
 from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
 from gateway.execution import Executor, coerce_variables, prepare_operation
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, QueryPlan, SequenceNode
-from gateway.transport import NativeClient, SubgraphResponse, make_transport
+from gateway.transport import NativeClient, SubgraphResponse
 
 
 class ScriptedTransport:
@@ -188,7 +188,7 @@ def misbehaving_base():
 
 async def fetch_top(base: str, route: str, client: str) -> dict[str, Any]:
     traffic = TrafficShapingConfig(client=client, subgraphs={"products": SubgraphTrafficConfig(timeout=0.3)})  # type: ignore[arg-type]
-    transport = make_transport(traffic)
+    transport = raw_transport(traffic)
     try:
         supergraph = FakeSupergraph(build_schema(API_SDL), {"products": base + route})
         plan = QueryPlan(FetchNode("products", "{topProducts{name}}"))
