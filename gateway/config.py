@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,12 +22,46 @@ class ConfigError(Exception):
         self.message = message
 
 
+class RetryConfig(BaseModel):
+    """Retries of failed subgraph requests: jittered exponential backoff, bounded by a budget."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Retry queries on connection refused/reset, timeouts, 502/503/504.")
+    max_attempts: int = Field(default=8, ge=1, description="Attempts per fetch, the first included.")
+    backoff_base: float = Field(default=0.05, gt=0, description="Seconds before the first retry (doubled each time).")
+    backoff_max: float = Field(default=1.0, gt=0, description="Cap on one backoff (half fixed, half jitter).")
+    retry_mutations: bool = Field(default=False, description="Also retry mutations (only for idempotent subgraphs).")
+    budget_ratio: float = Field(default=0.2, ge=0, description="Retries allowed per request sent, over `budget_window`.")
+    budget_min_per_second: float = Field(default=10.0, ge=0, description="Retries always allowed per second.")
+    budget_window: float = Field(default=10.0, gt=0, description="Seconds the retry budget remembers.")
+
+
+class CircuitBreakerConfig(BaseModel):
+    """Per-subgraph circuit breaker: closed -> open (fail fast) -> half-open (probe) -> closed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Use a circuit breaker for this subgraph.")
+    failure_threshold: int = Field(default=5, ge=1, description="Consecutive failed fetches that open the circuit.")
+    error_rate: float = Field(default=0.5, gt=0, le=1, description="Failure ratio over `window` that opens it.")
+    min_requests: int = Field(default=20, ge=1, description="Fetches in `window` before `error_rate` applies.")
+    window: float = Field(default=10.0, gt=0, description="Seconds of history for `error_rate`.")
+    open_duration: float = Field(default=1.0, gt=0, description="Seconds an open circuit fails fast before probing.")
+    half_open_probes: int = Field(default=1, ge=1, description="Concurrent probe fetches while half-open.")
+
+
 class SubgraphTrafficConfig(BaseModel):
     """How the gateway talks to one subgraph (or to all, under `traffic_shaping.all`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    timeout: float = Field(default=30.0, gt=0, description="Seconds before a subgraph request fails.")
+    timeout: float = Field(default=30.0, gt=0, description="Seconds before a subgraph fetch fails, retries included.")
+    connect_timeout: float = Field(default=2.0, gt=0, description="Seconds to open one connection.")
+    read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for response bytes.")
+    deduplicate_query: bool = Field(default=True, description="Identical concurrent query fetches share one call.")
+    retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
+    circuit_breaker: CircuitBreakerConfig = Field(default_factory=lambda: CircuitBreakerConfig())
 
 
 class TrafficShapingConfig(BaseModel):
@@ -44,9 +78,36 @@ class TrafficShapingConfig(BaseModel):
         "(fedgate's own asyncio HTTP/1.1 keep-alive client, far less CPU per call).",
     )
 
+    max_keepalive_connections: int = Field(default=512, ge=0, description="Idle connections kept open.")
+    keepalive_expiry: float = Field(default=5.0, gt=0, description="Seconds an idle connection is kept.")
+    http2: bool = Field(default=False, description="Speak HTTP/2 to subgraphs (httpx client; needs `h2`).")
+
     def for_subgraph(self, name: str) -> SubgraphTrafficConfig:
-        """The settings that apply to subgraph `name`."""
-        return self.subgraphs.get(name, self.all)
+        """The settings that apply to subgraph `name`: `all`, with the keys `subgraphs.<name>` sets."""
+        override = self.subgraphs.get(name)
+        if override is None:
+            return self.all
+        return SubgraphTrafficConfig.model_validate(
+            _overlay(self.all.model_dump(), override.model_dump(exclude_unset=True))
+        )
+
+
+def _overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _overlay(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+class LifecycleConfig(BaseModel):
+    """Supergraph hot reload and graceful shutdown of `fedgate serve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    watch_interval: float = Field(default=1.0, gt=0, description="Seconds between checks of `--supergraph PATH`.")
+    poll_interval: float = Field(default=10.0, gt=0, description="Seconds between polls of `--supergraph-url`.")
+    shutdown_delay: float = Field(default=5.0, ge=0, description="Seconds after SIGTERM before the listener closes.")
+    drain_timeout: float = Field(default=30.0, ge=0, description="Seconds in-flight requests get after that.")
 
 
 class RedisCacheConfig(BaseModel):
@@ -169,6 +230,7 @@ class GatewayConfig(BaseModel):
         "and planned form is kept in memory."
     )
     traffic_shaping: TrafficShapingConfig = Field(default_factory=lambda: TrafficShapingConfig())
+    lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
     cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
 
 

@@ -1,16 +1,27 @@
 """Transport: how the executor reaches subgraphs."""
 
 from gateway.config import TrafficShapingConfig
+from gateway.transport.breaker import CircuitBreaker, CircuitState
 from gateway.transport.client import SubgraphClient, SubgraphResponse, Transport, TransportError
 from gateway.transport.native import NativeClient
+from gateway.transport.resilient import ResilientTransport
 
 
-def make_transport(traffic: TrafficShapingConfig | None = None) -> SubgraphClient | NativeClient:
-    """The transport `traffic_shaping.client` selects."""
+def make_transport(traffic: TrafficShapingConfig | None = None) -> ResilientTransport:
+    """The client `traffic_shaping.client` selects, wrapped in retries, circuit breakers and dedup."""
     traffic = traffic or TrafficShapingConfig()
-    if traffic.client == "native":
-        return NativeClient(traffic)
-    return SubgraphClient(traffic)
+    base: Transport = NativeClient(traffic) if traffic.client == "native" else SubgraphClient(traffic)
+    return ResilientTransport(base, traffic)
 
 
-__all__ = ["NativeClient", "SubgraphClient", "SubgraphResponse", "Transport", "TransportError", "make_transport"]
+__all__ = [
+    "CircuitBreaker",
+    "CircuitState",
+    "NativeClient",
+    "ResilientTransport",
+    "SubgraphClient",
+    "SubgraphResponse",
+    "Transport",
+    "TransportError",
+    "make_transport",
+]

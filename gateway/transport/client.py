@@ -8,17 +8,18 @@ from typing import Any, NamedTuple, Protocol
 import httpx
 import orjson
 
-from gateway.config import TrafficShapingConfig
+from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
 from gateway.errors import SUBGRAPH_REQUEST_FAILED
 
 
 class TransportError(Exception):
     """A subgraph request that produced no usable GraphQL response (network, timeout, bad JSON)."""
 
-    def __init__(self, message: str, code: str = SUBGRAPH_REQUEST_FAILED) -> None:
+    def __init__(self, message: str, code: str = SUBGRAPH_REQUEST_FAILED, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.status = status  # the HTTP status, when the subgraph answered with a non-JSON error
 
 
 class SubgraphResponse(NamedTuple):
@@ -26,6 +27,8 @@ class SubgraphResponse(NamedTuple):
 
     status: int
     body: Any
+    # The subgraph's `Cache-Control` header (the entity cache lowers its TTL to max-age).
+    cache_control: str | None = None
 
 
 class Transport(Protocol):
@@ -49,12 +52,13 @@ class SubgraphClient:
         self._traffic = traffic or TrafficShapingConfig()
         limits = httpx.Limits(
             max_connections=self._traffic.max_connections,
-            max_keepalive_connections=self._traffic.max_connections,
+            max_keepalive_connections=min(self._traffic.max_keepalive_connections, self._traffic.max_connections),
+            keepalive_expiry=self._traffic.keepalive_expiry,
         )
         self._client = httpx.AsyncClient(
-            limits=limits, timeout=httpx.Timeout(self._traffic.all.timeout), headers=_BASE_HEADERS
+            limits=limits, timeout=_timeout(self._traffic.all), headers=_BASE_HEADERS, http2=_http2(self._traffic)
         )
-        self._timeouts = {name: httpx.Timeout(cfg.timeout) for name, cfg in self._traffic.subgraphs.items()}
+        self._timeouts = {name: _timeout(self._traffic.for_subgraph(name)) for name in self._traffic.subgraphs}
 
     async def fetch(
         self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
@@ -76,11 +80,28 @@ class SubgraphClient:
             if response.status_code >= 400:
                 raise TransportError(
                     f"HTTP fetch failed from '{subgraph_name}': {response.status_code}: "
-                    f"{response.reason_phrase}"
+                    f"{response.reason_phrase}",
+                    status=response.status_code,
                 ) from exc
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
-        return SubgraphResponse(response.status_code, parsed)
+        return SubgraphResponse(response.status_code, parsed, response.headers.get("cache-control"))
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
         await self._client.aclose()
+
+
+def _timeout(cfg: SubgraphTrafficConfig) -> httpx.Timeout:
+    """One attempt's timeouts; `timeout` (the whole fetch) caps each of them."""
+    read = min(cfg.read_timeout, cfg.timeout)
+    return httpx.Timeout(connect=min(cfg.connect_timeout, cfg.timeout), read=read, write=read, pool=cfg.timeout)
+
+
+def _http2(traffic: TrafficShapingConfig) -> bool:
+    if not traffic.http2:
+        return False
+    try:
+        import h2  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError("traffic_shaping.http2 needs the `h2` package: pip install 'httpx[http2]'") from exc
+    return True
