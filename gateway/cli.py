@@ -19,20 +19,25 @@ def _fail(message: str) -> NoReturn:
 
 def _load_supergraph(path: str) -> Any:
     """Read and load the supergraph at `path`, or exit 1 with a one-line reason."""
-    from gateway.supergraph import SupergraphError, load_supergraph
-
     try:
         sdl = Path(path).read_text()
     except OSError as exc:
         _fail(f"cannot read supergraph {path}: {exc.strerror or exc}")
     except UnicodeDecodeError:
         _fail(f"cannot read supergraph {path}: not UTF-8 text")
+    return _load_supergraph_sdl(sdl, path)
+
+
+def _load_supergraph_sdl(sdl: str, source: str) -> Any:
+    """Load supergraph SDL read from `source`, or exit 1 with a one-line reason."""
+    from gateway.supergraph import SupergraphError, load_supergraph
+
     try:
         return load_supergraph(sdl)
     except SupergraphError as exc:
-        _fail(f"invalid supergraph {path}: [{exc.code}] {exc.message}")
+        _fail(f"invalid supergraph {source}: [{exc.code}] {exc.message}")
     except Exception as exc:  # noqa: BLE001 - a loader bug must still give a one-line message
-        _fail(f"invalid supergraph {path}: {type(exc).__name__}: {exc}")
+        _fail(f"invalid supergraph {source}: {type(exc).__name__}: {exc}")
 
 
 @click.group()
@@ -42,13 +47,23 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--supergraph", "supergraph_path", required=True, type=click.Path(), help="Supergraph SDL file.")
+@click.option("--supergraph", "supergraph_path", default=None, type=click.Path(), help="Supergraph SDL file (reloaded when it changes).")
+@click.option("--supergraph-url", default=None, help="Supergraph SDL URL (polled with ETag), instead of --supergraph.")
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1, or `host` in the config).")
 @click.option("--port", default=None, type=int, help="Listen port (default 4000, or `port` in the config).")
 @click.option("--config", "config_path", default=None, type=click.Path(), help="fedgate.yaml.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
-def serve(supergraph_path: str, host: str | None, port: int | None, config_path: str | None, log_level: str) -> None:
-    """Serve the supergraph over HTTP: POST/GET /graphql and GET /health."""
+def serve(
+    supergraph_path: str | None,
+    supergraph_url: str | None,
+    host: str | None,
+    port: int | None,
+    config_path: str | None,
+    log_level: str,
+) -> None:
+    """Serve the supergraph over HTTP: POST/GET /graphql, GET /health and /ready; SIGTERM drains."""
+    if (supergraph_path is None) == (supergraph_url is None):
+        _fail("give one of --supergraph PATH and --supergraph-url URL")
     try:
         config: GatewayConfig = load_config(config_path)
     except ConfigError as exc:
@@ -57,14 +72,22 @@ def serve(supergraph_path: str, host: str | None, port: int | None, config_path:
         config = config.model_copy(update={"host": host})
     if port is not None:
         config = config.model_copy(update={"port": port})
-    supergraph = _load_supergraph(supergraph_path)
-
-    import uvicorn
-
     from gateway.server import create_app
+    from gateway.server.lifecycle import fetch_supergraph
+    from gateway.server.lifecycle import serve as serve_app
 
-    app = create_app(supergraph, config)
-    uvicorn.run(app, host=config.host, port=config.port, log_level=log_level, access_log=False)
+    if supergraph_path is not None:
+        app = create_app(_load_supergraph(supergraph_path), config)
+        app.state.lifecycle.watch_file(supergraph_path)
+    else:
+        assert supergraph_url is not None
+        try:
+            sdl, etag = fetch_supergraph(supergraph_url)
+        except Exception as exc:  # noqa: BLE001 - any fetch failure is a one-line startup error
+            _fail(f"cannot fetch supergraph {supergraph_url}: {exc}")
+        app = create_app(_load_supergraph_sdl(sdl, supergraph_url), config)
+        app.state.lifecycle.watch_url(supergraph_url, etag, sdl)
+    serve_app(app, config, app.state.lifecycle, log_level)
 
 
 @main.command()

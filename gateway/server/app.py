@@ -1,4 +1,4 @@
-"""The Starlette application: `/graphql` (POST and GET) and `/health`."""
+"""The Starlette application: `/graphql` (POST and GET), `/health` (liveness) and `/ready`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.routing import Route
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
+from gateway.server.lifecycle import Lifecycle
 from gateway.server.pipeline import Pipeline, PipelineResult
 from gateway.transport import Transport, make_transport
 
@@ -64,7 +65,7 @@ def create_app(
     planner: Planner | None = None,
     transport: Transport | None = None,
 ) -> Starlette:
-    """The gateway ASGI app serving `supergraph` (None: `/health` answers 503 until `state.load()`).
+    """The gateway ASGI app serving `supergraph` (None: `/ready` answers 503 until `state.load()`).
 
     `planner` defaults to `gateway.planning.build_query_plan`; `transport` to a SubgraphClient that the
     app closes on shutdown.
@@ -79,6 +80,7 @@ def create_app(
     state = GatewayState(config, planner, client)
     if supergraph is not None:
         state.load(supergraph)
+    lifecycle = Lifecycle(state, config.lifecycle)
 
     async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
         pipeline = state.pipeline
@@ -119,13 +121,14 @@ def create_app(
         return await run(request, payload, allow_mutations=False)
 
     async def health(request: Request) -> Response:
-        if state.pipeline is None:
-            return Response(b'{"status":"unavailable"}', status_code=503, media_type=JSON)
+        # Liveness only: readiness (supergraph loaded, not draining) is `/ready`.
         return Response(b'{"status":"pass"}', media_type=JSON)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await lifecycle.start()
         yield
+        await lifecycle.stop()
         aclose = getattr(client, "aclose", None)
         if owns_transport and aclose is not None:
             await aclose()
@@ -135,8 +138,10 @@ def create_app(
             Route("/graphql", graphql_post, methods=["POST"]),
             Route("/graphql", graphql_get, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route("/ready", lifecycle.ready, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.gateway = state
+    app.state.lifecycle = lifecycle
     return app

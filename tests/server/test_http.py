@@ -26,9 +26,11 @@ def test_health(gateway_url):
     assert response.status_code == 200
 
 
-def test_health_before_a_supergraph_is_loaded():
+def test_ready_before_a_supergraph_is_loaded_and_health_is_liveness_only():
     with ServerThread(create_app(None), lifespan="on") as server:
-        assert httpx.get(server.url.replace("/graphql", "/health")).status_code == 503
+        assert httpx.get(server.url.replace("/graphql", "/health")).status_code == 200
+        ready = httpx.get(server.url.replace("/graphql", "/ready"))
+        assert ready.status_code == 503 and ready.json()["status"] == "no_supergraph"
         response = post(server.url, {"query": "{ __typename }"})
         assert response.status_code == 503
 

@@ -1,0 +1,305 @@
+"""Lifecycle of a serving gateway: supergraph hot reload, readiness, graceful drain on SIGTERM.
+
+- Reload: `--supergraph PATH` is checked every `lifecycle.watch_interval` seconds (mtime and size,
+  then a content hash); `--supergraph-url URL` is polled every `lifecycle.poll_interval` seconds with
+  `If-None-Match`. A new supergraph that loads replaces the old one in one assignment
+  (`GatewayState.load`): a request keeps the pipeline it started with. One that fails to load is
+  refused: the old one stays, a log line and `fedgate_supergraph_reloads{result="refused"}` say so.
+- Drain: SIGTERM turns `/ready` 503 at once and makes every response `Connection: close`; after
+  `lifecycle.shutdown_delay` the listener closes, in-flight requests get `lifecycle.drain_timeout`
+  seconds to finish, and the process exits 0. SIGINT skips the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import orjson
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.config import GatewayConfig, LifecycleConfig
+from gateway.execution import SupergraphView
+
+log = logging.getLogger("fedgate.lifecycle")
+
+
+class _State(Protocol):
+    pipeline: Any
+    transport: Any
+
+    def load(self, supergraph: SupergraphView) -> None: ...
+
+
+def _default_loader(sdl: str) -> SupergraphView:
+    from gateway.supergraph import load_supergraph
+
+    return load_supergraph(sdl)
+
+
+class Lifecycle:
+    """Reload watchers and the draining flag of one gateway app (see the module docstring)."""
+
+    def __init__(
+        self,
+        state: _State,
+        config: LifecycleConfig | None = None,
+        loader: Callable[[str], SupergraphView] = _default_loader,
+    ) -> None:
+        self.state = state
+        self.config = config or LifecycleConfig()
+        self.loader = loader
+        self.draining = False
+        self.reloads = 0
+        self.refused = 0
+        self.last_error: str | None = None
+        self._path: Path | None = None
+        self._stat: tuple[int, int] | None = None
+        self._url: str | None = None
+        self._etag: str | None = None
+        self._hash: str | None = None
+        self._refused_hash: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    def watch_file(self, path: str | Path, loaded_sdl: str | None = None) -> None:
+        """Reload from `path` when it changes; `loaded_sdl` is the text already being served."""
+        self._path = Path(path)
+        self._stat = self._file_stat()
+        if loaded_sdl is None:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                loaded_sdl = self._path.read_text()
+        self._hash = _digest(loaded_sdl) if loaded_sdl is not None else None
+
+    def watch_url(self, url: str, etag: str | None = None, loaded_sdl: str | None = None) -> None:
+        """Poll `url` for a new supergraph (conditional GET with the last ETag)."""
+        self._url = url
+        self._etag = etag
+        if loaded_sdl is not None:
+            self._hash = _digest(loaded_sdl)
+
+    async def start(self) -> None:
+        """Start the watchers (called from the app's lifespan)."""
+        if self._path is not None:
+            self._tasks.append(asyncio.create_task(self._every(self.config.watch_interval, self.check_file)))
+        if self._url is not None:
+            self._tasks.append(asyncio.create_task(self._every(self.config.poll_interval, self.poll_url)))
+
+    async def stop(self) -> None:
+        """Stop the watchers."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def begin_drain(self) -> None:
+        """From now on `/ready` answers 503 and responses close their connection."""
+        if not self.draining:
+            self.draining = True
+            log.info("draining: /ready is 503, the listener closes in %.1fs", self.config.shutdown_delay)
+
+    # -- reload ---------------------------------------------------------------------------------
+
+    async def _every(self, interval: float, check: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await check()
+            except Exception:  # noqa: BLE001 - a watcher must outlive one bad check
+                log.exception("supergraph watcher failed")
+
+    def _file_stat(self) -> tuple[int, int] | None:
+        assert self._path is not None
+        try:
+            st = self._path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    async def check_file(self) -> bool:
+        """Reload the watched file if it changed; True when a new supergraph was swapped in."""
+        stat = self._file_stat()
+        if stat is None or stat == self._stat:
+            return False
+        self._stat = stat
+        assert self._path is not None
+        try:
+            sdl = self._path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            self._refuse(None, f"cannot read {self._path}: {exc}")
+            return False
+        return await self.offer(sdl, str(self._path))
+
+    async def poll_url(self) -> bool:
+        """Fetch the watched URL (conditionally); True when a new supergraph was swapped in."""
+        assert self._url is not None
+        headers = {"if-none-match": self._etag} if self._etag else {}
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.get(self._url, headers=headers)
+        except httpx.HTTPError as exc:
+            log.warning("supergraph poll of %s failed: %s", self._url, exc)
+            return False
+        if response.status_code == 304:
+            return False
+        if response.status_code != 200:
+            log.warning("supergraph poll of %s answered %d", self._url, response.status_code)
+            return False
+        swapped = await self.offer(response.text, self._url)
+        self._etag = response.headers.get("etag") or None
+        return swapped
+
+    async def offer(self, sdl: str, source: str) -> bool:
+        """Load `sdl` and swap it in; a supergraph that fails to load is refused and the old one stays."""
+        digest = _digest(sdl)
+        if digest == self._hash or digest == self._refused_hash:
+            return False
+        try:
+            # Loading is CPU work: a thread keeps the event loop answering meanwhile.
+            supergraph = await asyncio.to_thread(self.loader, sdl)
+        except Exception as exc:  # noqa: BLE001 - any loader failure is a refusal
+            code = getattr(exc, "code", type(exc).__name__)
+            self._refuse(digest, f"{source}: [{code}] {getattr(exc, 'message', exc)}")
+            return False
+        self.state.load(supergraph)
+        self._hash = digest
+        self._refused_hash = None
+        self.reloads += 1
+        self.last_error = None
+        _count_reload("loaded")
+        log.info("supergraph reloaded from %s", source)
+        return True
+
+    def _refuse(self, digest: str | None, reason: str) -> None:
+        self._refused_hash = digest
+        self.refused += 1
+        self.last_error = reason
+        _count_reload("refused")
+        log.error("supergraph reload refused, still serving the previous one: %s", reason)
+
+    # -- readiness ------------------------------------------------------------------------------
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) of `/ready`: 503 while draining or before a supergraph is loaded."""
+        circuits_of = getattr(self.state.transport, "circuit_states", None)
+        body: dict[str, Any] = {
+            "status": "ready",
+            "circuits": circuits_of() if circuits_of is not None else {},
+            "supergraph": {"reloads": self.reloads, "refused": self.refused, "last_error": self.last_error},
+        }
+        if self.draining:
+            body["status"] = "draining"
+            return 503, body
+        if self.state.pipeline is None:
+            body["status"] = "no_supergraph"
+            return 503, body
+        return 200, body
+
+    async def ready(self, request: Request) -> Response:
+        """The `/ready` route."""
+        status, body = self.readiness()
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Wrap `app` so responses say `Connection: close` while draining (clients move elsewhere)."""
+        lifecycle = self
+
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or not lifecycle.draining:
+                await app(scope, receive, send)
+                return
+
+            async def send_closing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
+                await send(message)
+
+            await app(scope, receive, send_closing)
+
+        return wrapped
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _count_reload(result: str) -> None:
+    from gateway.observability.metrics import SUPERGRAPH_RELOADS
+
+    SUPERGRAPH_RELOADS.labels(result=result).inc()
+
+
+def fetch_supergraph(url: str) -> tuple[str, str | None]:
+    """GET the supergraph at `url` once (at startup): (SDL, ETag)."""
+    response = httpx.get(url, timeout=10)
+    response.raise_for_status()
+    return response.text, response.headers.get("etag")
+
+
+def serve(app: Any, config: GatewayConfig, lifecycle: Lifecycle, log_level: str = "info") -> None:
+    """Run `app` under uvicorn with fedgate's signal handling (drain on SIGTERM); return on exit."""
+    uv_config = uvicorn.Config(
+        lifecycle.middleware(app),
+        host=config.host,
+        port=config.port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=int(config.lifecycle.drain_timeout) or None,
+    )
+    _DrainingServer(uv_config, lifecycle).run()
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn.Server whose SIGTERM drains first (see the module docstring)."""
+
+    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle) -> None:
+        super().__init__(config)
+        self.lifecycle = lifecycle
+        self._exit_at: float | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Unlike uvicorn's own, do not re-raise the signal afterwards: a drained exit is exit 0.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, sig: int, frame: Any) -> None:
+        if sig == signal.SIGTERM and not self.lifecycle.draining:
+            self.lifecycle.begin_drain()
+            self._exit_at = time.monotonic() + self.lifecycle.config.shutdown_delay
+            return
+        if self.should_exit:
+            self.force_exit = True  # a second signal: stop waiting for requests
+        self.lifecycle.begin_drain()
+        self.should_exit = True
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._exit_at is not None and time.monotonic() >= self._exit_at:
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+
+__all__ = ["Lifecycle", "fetch_supergraph", "serve"]
