@@ -193,8 +193,8 @@ class _Checker:
             sel = parse_field_set(req.str_arg("fields") or "")
         except Exception:  # noqa: BLE001
             return False
-        if not any(r for _, _, r in self.keys(pos.sub, pos.type)):
-            return False
+        if not self.keys(pos.sub, pos.type):
+            return False  # "missing usable key ... to resume query" (any @key will do, resolvable or not)
         return self.can_fetch(Pos(pos.sub, pos.type, pos.provided), sel, guard)
 
     # -- the walk -----------------------------------------------------------------------------------
