@@ -26,6 +26,7 @@ from gateway.execution.entities import (
 )
 from gateway.execution.merge import deep_merge
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
+from gateway.observability.metrics import SUBGRAPH_REQUESTS
 from gateway.planning.nodes import (
     ConditionNode,
     FetchNode,
@@ -55,15 +56,16 @@ class Executor:
         variables: Mapping[str, Any],
         raw_variables: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        cache: Any = None,
     ) -> dict[str, Any]:
         """The GraphQL response (`data`, and `errors` when any) for one request.
 
         `variables` are coerced (defaults applied); `raw_variables` are the client's, used only for
-        introspection.
+        introspection. `cache`: the request's `gateway.cache.EntityCacheRun`, None when the cache is off.
         """
         if prepared.plan_error is not None:
             return {"data": None, "errors": [prepared.plan_error]}
-        run = _Run(self, prepared, variables, headers)
+        run = _Run(self, prepared, variables, headers, cache)
         if prepared.plan is not None and prepared.plan.node is not None:
             await run.node(prepared.plan.node)
         introspection = None
@@ -96,7 +98,7 @@ class Executor:
 class _Run:
     """The state of one request: merged data and errors so far."""
 
-    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher")
+    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache")
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class _Run:
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
         headers: Mapping[str, str] | None,
+        cache: Any = None,
     ) -> None:
         self.executor = executor
         self.prepared = prepared
@@ -112,6 +115,7 @@ class _Run:
         self.data: dict[str, Any] = {}
         self.errors: list[GraphQLErrorDict] = []
         self.matcher = executor.matcher
+        self.cache = cache
 
     async def node(self, node: PlanNode) -> None:
         if isinstance(node, FetchNode):
@@ -159,11 +163,14 @@ class _Run:
                 error_dict(f"No URL for subgraph '{service}'.", SUBGRAPH_REQUEST_FAILED, serviceName=service)
             )
             return None, []
+        SUBGRAPH_REQUESTS.labels(service).inc()
         try:
             response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
         except TransportError as exc:
             self.errors.append(error_dict(exc.message, exc.code, serviceName=service))
             return None, []
+        if self.cache is not None:
+            self.cache.last_response = response  # read by the cache right after this returns
         body_json = response.body
         if type(body_json) is not dict or ("data" not in body_json and "errors" not in body_json):
             self.errors.append(
@@ -214,7 +221,10 @@ class _Run:
 
     async def fetch_root(self, node: FetchNode) -> None:
         fetch = self.prepared.fetches[id(node)]
-        data, raw_errors = await self._send(node, self._body(fetch, None))
+        if self.cache is not None:
+            data, raw_errors = await self.cache.fetch_root(self, node, fetch)
+        else:
+            data, raw_errors = await self._send(node, self._body(fetch, None))
         if raw_errors:
             self._add_errors(fetch.service_name, raw_errors)
         if type(data) is dict:
@@ -250,7 +260,10 @@ class _Run:
             rep_index.append(idx)
         if not reps:
             return
-        data, raw_errors = await self._send(node, self._body(fetch, reps))
+        if self.cache is not None:
+            data, raw_errors = await self.cache.fetch_entities(self, node, fetch, reps)
+        else:
+            data, raw_errors = await self._send(node, self._body(fetch, reps))
         if raw_errors:
             self._add_errors(fetch.service_name, raw_errors, _EntityPaths(paths, rep_index))
         if data is None:

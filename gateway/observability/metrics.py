@@ -24,3 +24,27 @@ SUPERGRAPH_RELOADS = Counter(
     ["result"],
     registry=REGISTRY,
 )
+CACHE_HITS = Counter(
+    "fedgate_cache_hits",
+    "Cache hits by cache (plan, apq, entity).",
+    ["cache"],
+    registry=REGISTRY,
+)
+CACHE_MISSES = Counter(
+    "fedgate_cache_misses",
+    "Cache misses by cache (plan, apq, entity).",
+    ["cache"],
+    registry=REGISTRY,
+)
+CACHE_ERRORS = Counter(
+    "fedgate_cache_errors",
+    "Cache backend failures (the request went on without the cache), by backend.",
+    ["backend"],
+    registry=REGISTRY,
+)
+SUBGRAPH_REQUESTS = Counter(
+    "fedgate_subgraph_requests",
+    "HTTP requests sent to each subgraph.",
+    ["subgraph"],
+    registry=REGISTRY,
+)

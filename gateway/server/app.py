@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.cache import Caches, PersistedQueryError
+from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
@@ -34,10 +36,11 @@ class GatewayState:
         self.planner = planner
         self.transport = transport
         self.pipeline: Pipeline | None = None
+        self.caches: Caches | None = None
 
     def load(self, supergraph: SupergraphView) -> None:
         """Serve `supergraph` from now on (fresh operation caches)."""
-        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport)
+        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches)
 
 
 def _media_type(request: Request) -> str:
@@ -47,6 +50,8 @@ def _media_type(request: Request) -> str:
 
 def _respond(request: Request, result: PipelineResult) -> Response:
     headers = {"allow": result.allow} if result.allow else None
+    if result.cache_control is not None:
+        headers = {**(headers or {}), "cache-control": result.cache_control}
     return Response(orjson.dumps(result.body), status_code=result.status, media_type=_media_type(request), headers=headers)
 
 
@@ -77,7 +82,10 @@ def create_app(
         planner = build_query_plan
     owns_transport = transport is None
     client: Transport = transport if transport is not None else make_transport(config.traffic_shaping)
+    caches = Caches(config)
+    planner = caches.plans.wrap(planner)
     state = GatewayState(config, planner, client)
+    state.caches = caches
     if supergraph is not None:
         state.load(supergraph)
     lifecycle = Lifecycle(state, config.lifecycle)
@@ -86,13 +94,20 @@ def create_app(
         pipeline = state.pipeline
         if pipeline is None:
             return _error_response(request, 503, "No supergraph loaded yet.", "SERVICE_UNAVAILABLE")
+        query = payload.get("query")
+        if caches.apq is not None:
+            try:
+                query = await caches.apq.resolve(query, payload.get("extensions"))
+            except PersistedQueryError as exc:
+                return _error_response(request, exc.status, exc.message, exc.code)
         try:
             result = await pipeline.run(
-                payload.get("query"),
+                query,
                 payload.get("operationName"),
                 payload.get("variables"),
                 allow_mutations=allow_mutations,
                 expose_plan=_wants_plan(request),
+                client_headers=request.headers,
             )
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
@@ -112,6 +127,7 @@ def create_app(
     async def graphql_get(request: Request) -> Response:
         params = request.query_params
         payload: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
+        payload["extensions"] = params.get("extensions")
         raw_variables = params.get("variables")
         if raw_variables:
             try:
@@ -124,11 +140,20 @@ def create_app(
         # Liveness only: readiness (supergraph loaded, not draining) is `/ready`.
         return Response(b'{"status":"pass"}', media_type=JSON)
 
+    async def invalidation(request: Request) -> Response:
+        secret = config.cache.invalidation.secret
+        entities = caches.entities
+        status, answer = await handle_invalidation(secret, entities, request.headers.get("authorization"), await request.body())
+        return Response(orjson.dumps(answer), status_code=status, media_type=JSON)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await lifecycle.start()
+        if state.pipeline is not None:
+            await caches.plans.load(state.pipeline.supergraph)  # a new replica starts with the others' plans
         yield
         await lifecycle.stop()
+        await caches.aclose()
         aclose = getattr(client, "aclose", None)
         if owns_transport and aclose is not None:
             await aclose()
@@ -138,6 +163,7 @@ def create_app(
             Route("/graphql", graphql_post, methods=["POST"]),
             Route("/graphql", graphql_get, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route("/invalidation", invalidation, methods=["POST"]),
             Route("/ready", lifecycle.ready, methods=["GET"]),
         ],
         lifespan=lifespan,

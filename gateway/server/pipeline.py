@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
 
+from gateway.cache import Caches
 from gateway.config import GatewayConfig
 from gateway.errors import (
     BAD_REQUEST,
@@ -43,6 +44,7 @@ class PipelineResult:
     status: int
     body: dict[str, Any]
     allow: str | None = None
+    cache_control: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,11 +74,14 @@ class Pipeline:
         config: GatewayConfig,
         planner: Planner,
         transport: Transport,
+        caches: Caches | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config
         self.planner = planner
         self.executor = Executor(supergraph, transport)
+        self.plan_cache = caches.plans if caches is not None else None
+        self.entity_cache = caches.entities_for(supergraph) if caches is not None else None
         size = config.plan_cache_size
         self._documents: LRU[str, _CachedDocument] = LRU(size)
         self._operations: LRU[tuple[str, str | None], _CachedOperation] = LRU(size)
@@ -105,6 +110,8 @@ class Pipeline:
     def _operation(self, query: str, operation_name: str | None) -> tuple[PreparedOperation, _CachedOperation]:
         key = (query, operation_name)
         cached = self._operations.get(key)
+        if self.plan_cache is not None:
+            self.plan_cache.used(key, cached is not None)
         if cached is None:
             doc = self._document(query)
             if doc.document is None:
@@ -131,6 +138,7 @@ class Pipeline:
         allow_mutations: bool = True,
         expose_plan: bool = False,
         headers: Mapping[str, str] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> PipelineResult:
         """Execute one GraphQL request (already decoded from HTTP) and return the response to send."""
         if not isinstance(query, str) or not query.strip():
@@ -159,12 +167,13 @@ class Pipeline:
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
             return PipelineResult(exc.status, {"errors": exc.errors})
-        body = await self.executor.execute(prepared, coerced, variables, headers)
+        cache_run = self.entity_cache.begin(prepared, client_headers) if self.entity_cache is not None else None
+        body = await self.executor.execute(prepared, coerced, variables, headers, cache=cache_run)
         if expose_plan and self.config.expose_query_plan and prepared.plan is not None:
             if cached.plan_extension is None:
                 cached.plan_extension = {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
             body.setdefault("extensions", {})["apolloQueryPlan"] = cached.plan_extension
-        return PipelineResult(200, body)
+        return PipelineResult(200, body, cache_control=cache_run.cache_control() if cache_run is not None else None)
 
 
 def _request_error(message: str) -> PipelineResult:

@@ -42,15 +42,21 @@ def test_post_cross_subgraph_query(gateway_url):
     assert response.json() == {"data": CROSS_DATA}
 
 
+PREFLIGHT = {"apollo-require-preflight": "true"}
+
+
 def test_get_query_with_variables(gateway_url):
     query = "query ($upc: String!) { product(upc: $upc) { name inStock } }"
-    response = httpx.get(gateway_url, params={"query": query, "variables": '{"upc": "2"}'})
+    # A GET without a content type is a "simple" request: CSRF prevention wants the preflight header.
+    response = httpx.get(gateway_url, params={"query": query, "variables": '{"upc": "2"}'}, headers=PREFLIGHT)
     assert response.status_code == 200
     assert response.json() == {"data": {"product": {"name": "Couch", "inStock": False}}}
 
 
 def test_mutation_over_get_is_refused(gateway_url):
-    response = httpx.get(gateway_url, params={"query": 'mutation { createProduct(name: "x") { upc } }'})
+    response = httpx.get(
+        gateway_url, params={"query": 'mutation { createProduct(name: "x") { upc } }'}, headers=PREFLIGHT
+    )
     assert response.status_code == 405
     assert response.json()["errors"][0]["message"]
     assert "data" not in response.json()
