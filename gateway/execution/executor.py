@@ -24,6 +24,7 @@ from gateway.execution.entities import (
     apply_rewrites,
     collect_at_path,
 )
+from gateway.execution.failures import failure_paths
 from gateway.execution.merge import deep_merge
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
 from gateway.observability.metrics import SUBGRAPH_REQUESTS
@@ -167,20 +168,14 @@ class _Run:
         try:
             response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
         except TransportError as exc:
-            self.errors.append(error_dict(exc.message, exc.code, serviceName=service))
-            return None, []
+            # Returned, not recorded: the caller puts it at the paths of the fields the fetch would fill.
+            return None, [error_dict(exc.message, exc.code)]
         if self.cache is not None:
             self.cache.last_response = response  # read by the cache right after this returns
         body_json = response.body
         if type(body_json) is not dict or ("data" not in body_json and "errors" not in body_json):
-            self.errors.append(
-                error_dict(
-                    f"HTTP fetch failed from '{service}': {response.status}: response is not a GraphQL response",
-                    SUBGRAPH_REQUEST_FAILED,
-                    serviceName=service,
-                )
-            )
-            return None, []
+            message = f"HTTP fetch failed from '{service}': {response.status}: response is not a GraphQL response"
+            return None, [error_dict(message, SUBGRAPH_REQUEST_FAILED)]
         raw_errors = body_json.get("errors") or []
         if type(raw_errors) is not list:
             raw_errors = [raw_errors]
@@ -191,9 +186,12 @@ class _Run:
             )
         return data, raw_errors
 
-    def _add_errors(self, service: str, raw_errors: list[Any], paths_for: Any = None) -> None:
+    def _add_errors(
+        self, service: str, raw_errors: list[Any], paths_for: Any = None, failed_at: list[list[Any]] | None = None
+    ) -> None:
         """Record subgraph errors with `extensions.serviceName`; `paths_for(path)` maps a subgraph path to
-        response paths (an empty list drops the path)."""
+        response paths (an empty list drops the path). `failed_at`: the fetch brought no data, so an
+        error without a path is reported at each of these paths (the fields left null)."""
         for raw in raw_errors:
             if type(raw) is not dict:
                 raw = {"message": str(raw)}
@@ -206,7 +204,14 @@ class _Run:
             path = raw.get("path")
             if type(path) is not list or not path:
                 err["extensions"] = ext
-                self.errors.append(err)
+                if failed_at:
+                    for target in failed_at:
+                        copy = {k: v for k, v in err.items() if k != "extensions"}
+                        copy["path"] = target
+                        copy["extensions"] = ext
+                        self.errors.append(copy)
+                else:
+                    self.errors.append(err)
                 continue
             targets = paths_for(path) if paths_for is not None else [path]
             if not targets:
@@ -226,7 +231,9 @@ class _Run:
         else:
             data, raw_errors = await self._send(node, self._body(fetch, None))
         if raw_errors:
-            self._add_errors(fetch.service_name, raw_errors)
+            self._add_errors(
+                fetch.service_name, raw_errors, failed_at=failure_paths(node.operation) if data is None else None
+            )
         if type(data) is dict:
             if node.output_rewrites:
                 apply_rewrites(data, node.output_rewrites, self.matcher)
@@ -265,7 +272,10 @@ class _Run:
         else:
             data, raw_errors = await self._send(node, self._body(fetch, reps))
         if raw_errors:
-            self._add_errors(fetch.service_name, raw_errors, _EntityPaths(paths, rep_index))
+            failed_at = None
+            if data is None:
+                failed_at = failure_paths(node.operation, [p for p, i in zip(paths, rep_index, strict=True) if i >= 0])
+            self._add_errors(fetch.service_name, raw_errors, _EntityPaths(paths, rep_index), failed_at)
         if data is None:
             return
         results = data.get("_entities") if type(data) is dict else None
@@ -294,7 +304,10 @@ class _Run:
         data, raw_errors = await self._send(node, self._body(fetch, None))
         if raw_errors:
             self._add_errors(
-                fetch.service_name, raw_errors, lambda path: [[*p, *path] for p in paths]
+                fetch.service_name,
+                raw_errors,
+                lambda path: [[*p, *path] for p in paths],
+                failure_paths(node.operation, paths) if data is None else None,
             )
         if type(data) is dict:
             if node.output_rewrites:
