@@ -213,6 +213,130 @@ class CacheConfig(BaseModel):
     invalidation: InvalidationConfig = Field(default_factory=lambda: InvalidationConfig())
 
 
+class LimitsConfig(BaseModel):
+    """Request limits, checked before any subgraph is called; `null` turns one off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_body_bytes: int = Field(default=2_000_000, gt=0, description="Largest POST body accepted (413 above).")
+    body_read_timeout: float = Field(default=10.0, gt=0, description="Seconds a client gets to send its body (408).")
+    max_tokens: int | None = Field(default=15_000, gt=0, description="GraphQL tokens in one document.")
+    max_depth: int | None = Field(default=64, gt=0, description="Field nesting depth, through fragments.")
+    max_aliases: int | None = Field(default=256, ge=0, description="Aliased fields in one document.")
+    max_root_fields: int | None = Field(default=64, gt=0, description="Root fields of one operation.")
+    max_cost: int | None = Field(default=None, gt=0, description="Ceiling on the estimated cost (demand control).")
+    list_size: int = Field(default=10, gt=0, description="Items a list field is assumed to return when estimating cost.")
+
+
+class CorsConfig(BaseModel):
+    """Cross-origin access from browsers: only the listed origins get CORS headers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_origins: list[str] = Field(default_factory=list, description="Origins allowed (`*` for any).")
+    allow_credentials: bool = Field(default=False, description="Send `Access-Control-Allow-Credentials: true`.")
+    allow_headers: list[str] = Field(
+        default_factory=lambda: ["content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name"],
+        description="Request headers a browser may send.",
+    )
+    max_age: int = Field(default=600, ge=0, description="Seconds a browser may cache a preflight answer.")
+
+
+class SecurityConfig(BaseModel):
+    """Introspection, CSRF prevention, CORS and what clients see of subgraph errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    introspection: bool = Field(default=True, description="Answer `__schema`/`__type`; `__typename` always works.")
+    csrf_prevention: bool = Field(default=True, description="Refuse simple (non-preflighted) requests.")
+    cors: CorsConfig = Field(default_factory=lambda: CorsConfig())
+    mask_subgraph_errors: bool = Field(
+        default=False, description="Replace subgraph error messages with `Subgraph errors redacted`."
+    )
+
+
+class HeaderRule(BaseModel):
+    """One rule: `propagate` a named client header, `matching` propagates by regex, `insert` a fixed value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    propagate: str | None = Field(default=None, description="Client header to forward.")
+    matching: str | None = Field(default=None, description="Regex; forward every client header it matches.")
+    rename: str | None = Field(default=None, description="Name to forward a `propagate`d header under.")
+    default: str | None = Field(default=None, description="Value when the client sent no such header.")
+    insert: str | None = Field(default=None, description="Header to set on every subgraph request.")
+    value: str | None = Field(default=None, description="Value for `insert`.")
+    from_claim: str | None = Field(default=None, description="For `insert`: take the value from this JWT claim.")
+
+
+class HeadersConfig(BaseModel):
+    """Which client headers reach which subgraphs; none by default (request id and trace context always)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    all: list[HeaderRule] = Field(default_factory=list, description="Rules for every subgraph.")
+    subgraphs: dict[str, list[HeaderRule]] = Field(default_factory=dict, description="Extra rules per subgraph.")
+
+
+class JwksSource(BaseModel):
+    """Where signing keys come from: a JWKS `file` or `url`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str | None = Field(default=None, description="Path of a JWKS JSON file.")
+    url: str | None = Field(default=None, description="URL of a JWKS document, fetched at startup and refreshed.")
+    poll_interval: float = Field(default=60.0, gt=0, description="Seconds between refreshes of `url`.")
+
+
+class AuthConfig(BaseModel):
+    """JWT authentication and `@authenticated`/`@requiresScopes` enforcement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jwks: list[JwksSource] = Field(default_factory=list, description="Key sources; empty: no JWT authentication.")
+    header_name: str = Field(default="authorization", description="Header carrying the token.")
+    header_prefix: str = Field(default="Bearer", description="Scheme before the token (empty: none).")
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "HS256"], description="Accepted `alg`s.")
+    issuer: str | None = Field(default=None, description="Required `iss` claim.")
+    audience: str | None = Field(default=None, description="Required `aud` claim.")
+    leeway: float = Field(default=0.0, ge=0, description="Seconds of clock skew allowed for `exp`/`nbf`.")
+    require_authentication: bool = Field(default=False, description="Refuse requests without a valid token (401).")
+    directives: bool = Field(default=True, description="Enforce `@authenticated` and `@requiresScopes`.")
+
+
+class LoggingConfig(BaseModel):
+    """Log lines of `fedgate serve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["text", "json"] = Field(default="text", description="`text` for people, `json` lines for machines.")
+    level: str = Field(default="INFO", description="Python log level.")
+    access_log: bool = Field(default=False, description="One line per request (operation, status, duration).")
+
+
+class TracingConfig(BaseModel):
+    """OpenTelemetry spans: one per request, per plan node and per subgraph fetch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=False, description="Record spans.")
+    service_name: str = Field(default="fedgate", description="`service.name` resource attribute.")
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces URL (needs `fedgate[otlp]`).")
+    file: str | None = Field(default=None, description="Also write finished spans as JSON lines to this file.")
+    sample_ratio: float = Field(default=1.0, ge=0, le=1, description="Share of new traces recorded.")
+
+
+class TelemetryConfig(BaseModel):
+    """Metrics, traces and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at `GET /metrics`.")
+    request_id_header: str = Field(default="x-request-id", description="Header carrying the request id both ways.")
+    logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+    tracing: TracingConfig = Field(default_factory=lambda: TracingConfig())
+
+
 class GatewayConfig(BaseModel):
     """The whole of fedgate.yaml."""
 
@@ -230,6 +354,11 @@ class GatewayConfig(BaseModel):
         "and planned form is kept in memory."
     )
     traffic_shaping: TrafficShapingConfig = Field(default_factory=lambda: TrafficShapingConfig())
+    limits: LimitsConfig = Field(default_factory=lambda: LimitsConfig())
+    security: SecurityConfig = Field(default_factory=lambda: SecurityConfig())
+    headers: HeadersConfig = Field(default_factory=lambda: HeadersConfig())
+    auth: AuthConfig = Field(default_factory=lambda: AuthConfig())
+    telemetry: TelemetryConfig = Field(default_factory=lambda: TelemetryConfig())
     lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
     cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
 

@@ -40,6 +40,9 @@ from gateway.transport import Transport, TransportError
 
 log = logging.getLogger("fedgate.execution")
 
+# Set by gateway.observability.tracing when tracing is on: plan node -> context manager (its span).
+node_span: Any = None
+
 _REPS_KEY = b'"representations":['
 
 
@@ -119,6 +122,13 @@ class _Run:
         self.cache = cache
 
     async def node(self, node: PlanNode) -> None:
+        if node_span is not None:
+            with node_span(node):
+                await self._node(node)
+            return
+        await self._node(node)
+
+    async def _node(self, node: PlanNode) -> None:
         if isinstance(node, FetchNode):
             await self._guarded(self.fetch_root(node))
         elif isinstance(node, FlattenNode):

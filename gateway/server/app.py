@@ -18,6 +18,7 @@ from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
+from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.pipeline import Pipeline, PipelineResult
 from gateway.transport import Transport, make_transport
@@ -84,7 +85,9 @@ def create_app(
     client: Transport = transport if transport is not None else make_transport(config.traffic_shaping)
     caches = Caches(config)
     planner = caches.plans.wrap(planner)
-    state = GatewayState(config, planner, client)
+    guard = Guard(config)
+    state = GatewayState(config, planner, guard.instrument(client))
+    guard.bind(state)
     state.caches = caches
     if supergraph is not None:
         state.load(supergraph)
@@ -100,6 +103,9 @@ def create_app(
                 query = await caches.apq.resolve(query, payload.get("extensions"))
             except PersistedQueryError as exc:
                 return _error_response(request, exc.status, exc.message, exc.code)
+        refused, query = guard.before(request, query, payload.get("operationName"), pipeline)
+        if refused is not None:
+            return _respond(request, refused)
         try:
             result = await pipeline.run(
                 query,
@@ -112,10 +118,12 @@ def create_app(
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
             return _error_response(request, 500, "Internal server error.", INTERNAL_SERVER_ERROR)
-        return _respond(request, result)
+        return _respond(request, guard.after(result))
 
     async def graphql_post(request: Request) -> Response:
-        body = await request.body()
+        body = await guard.read_body(request)
+        if isinstance(body, PipelineResult):
+            return _respond(request, body)
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -163,10 +171,12 @@ def create_app(
             Route("/graphql", graphql_post, methods=["POST"]),
             Route("/graphql", graphql_get, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", guard.metrics, methods=["GET"]),
             Route("/invalidation", invalidation, methods=["POST"]),
             Route("/ready", lifecycle.ready, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=guard.middleware(),
     )
     app.state.gateway = state
     app.state.lifecycle = lifecycle

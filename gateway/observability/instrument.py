@@ -1,0 +1,99 @@
+"""A Transport wrapper: per-fetch metrics, a span per fetch, and the headers each subgraph receives
+(request id, trace context, header rules)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.observability import metrics
+from gateway.observability.context import CURRENT, RequestInfo
+from gateway.observability.tracing import Tracing
+from gateway.transport import SubgraphResponse, Transport, TransportError
+
+
+class HeaderSource:
+    """What builds a subgraph's outbound headers from the request (see gateway/server/headers.py)."""
+
+    def for_subgraph(self, name: str, client: Mapping[str, str], claims: dict[str, Any] | None) -> dict[str, str]:
+        raise NotImplementedError
+
+
+class InstrumentedTransport:
+    """Wraps the real transport; everything the gateway observes about one subgraph fetch happens here."""
+
+    def __init__(
+        self,
+        inner: Transport,
+        request_id_header: str,
+        rules: Any = None,
+        tracing: Tracing | None = None,
+    ) -> None:
+        self.inner = inner
+        self.request_id_header = request_id_header
+        self.rules = rules if rules is not None and not rules.empty else None
+        self.tracing = tracing
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def _outbound(self, info: RequestInfo, name: str) -> dict[str, str]:
+        headers = info.outbound.get(name)
+        if headers is None:
+            headers = {self.request_id_header: info.request_id}
+            if self.tracing is None:
+                client = info.client_headers
+                parent = client.get("traceparent")
+                if parent is not None:
+                    headers["traceparent"] = parent
+                    state = client.get("tracestate")
+                    if state is not None:
+                        headers["tracestate"] = state
+            if self.rules is not None:
+                headers.update(self.rules.for_subgraph(name, info.client_headers, info.claims))
+            info.outbound[name] = headers
+        return headers
+
+    def _record(self, name: str, outcome: str, seconds: float) -> None:
+        key = (name, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = (
+                metrics.SUBGRAPH_FETCHES.labels(name, outcome),
+                metrics.SUBGRAPH_FETCH_DURATION.labels(name, outcome),
+            )
+        child[0].inc()
+        child[1].observe(seconds)
+
+    async def fetch(
+        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> SubgraphResponse:
+        """Send through the wrapped transport, adding headers and recording the outcome."""
+        info = CURRENT.get()
+        out: Mapping[str, str] | None = headers
+        if info is not None:
+            built = self._outbound(info, subgraph_name)
+            out = {**built, **headers} if headers else built
+        start = time.perf_counter()
+        outcome = "failure"
+        try:
+            if self.tracing is not None:
+                traced = dict(out or {})
+                with self.tracing.fetch(subgraph_name, url, traced) as span:
+                    response = await self.inner.fetch(subgraph_name, url, body, traced)
+                    span.set_attribute("http.response.status_code", response.status)
+            else:
+                response = await self.inner.fetch(subgraph_name, url, body, out)
+            if response.status < 400:
+                payload = response.body
+                outcome = "error" if type(payload) is dict and payload.get("errors") else "success"
+            return response
+        except TransportError:
+            raise
+        finally:
+            self._record(subgraph_name, outcome, time.perf_counter() - start)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()

@@ -1,0 +1,285 @@
+"""Guard: what the operations and security config adds around the pipeline, behind a few hooks in app.py.
+
+- `middleware()`: CORS, then per `/graphql` request: request id (header both ways), CSRF prevention,
+  in-flight gauge, request metrics, the request span, the access log line;
+- `read_body()`: the POST body within `limits`;
+- `before()`: JWT claims, document limits, introspection switch, `@authenticated`/`@requiresScopes`
+  filtering (may replace the query it is given);
+- `after()`: refused fields set to null with their errors, subgraph errors masked;
+- `instrument()`: the transport wrapper (fetch metrics and spans, outbound headers);
+- `metrics()`: the `GET /metrics` endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import gateway.execution.executor as executor_module
+from gateway.config import GatewayConfig
+from gateway.errors import error_dict
+from gateway.observability import metrics
+from gateway.observability.context import CURRENT, RequestInfo
+from gateway.observability.instrument import InstrumentedTransport
+from gateway.observability.logging import access_log, configure_logging
+from gateway.observability.tracing import Tracing
+from gateway.server.auth import AuthError, Authorization, JwtVerifier, apply_denied
+from gateway.server.headers import HeaderRules
+from gateway.server.limits import BodyRefused, DocumentLimits, read_body
+from gateway.server.pipeline import PipelineResult
+from gateway.server.security import cors_middleware, csrf_blocked, csrf_error, mask_errors
+from gateway.transport import Transport
+
+log = logging.getLogger("fedgate.server")
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_MAX_OPERATION_LABELS = 500
+
+
+class _PerSupergraph:
+    """Checks that depend on the loaded supergraph (rebuilt when it changes)."""
+
+    def __init__(self, guard: Guard, pipeline: Any) -> None:
+        config = guard.config
+        supergraph = pipeline.supergraph
+        self.pipeline = pipeline
+        self.limits = DocumentLimits(
+            config.limits, supergraph.api_schema, config.security.introspection, config.plan_cache_size
+        )
+        self.auth: Authorization | None = None
+        sdl = getattr(supergraph, "sdl", None)
+        if config.auth.directives and isinstance(sdl, str):
+            auth = Authorization(sdl, supergraph.api_schema, config.plan_cache_size)
+            self.auth = auth if auth.active else None
+
+
+class Guard:
+    """Built once per app from the config; every per-request method is cheap when its feature is off."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        telemetry = config.telemetry
+        self.request_id_header = telemetry.request_id_header.lower()
+        self._rid_bytes = self.request_id_header.encode("latin-1")
+        logging_config = telemetry.logging
+        if logging_config != type(logging_config)():
+            configure_logging(logging_config)
+        self.access_log = logging_config.access_log
+        self.tracing = Tracing(telemetry.tracing) if telemetry.tracing.enabled else None
+        if self.tracing is not None:
+            executor_module.node_span = self.tracing.plan_node  # type: ignore[attr-defined]
+        self.rules = HeaderRules(config.headers)
+        self.jwt = JwtVerifier(config.auth) if config.auth.jwks else None
+        self.require_auth = config.auth.require_authentication
+        self._per: _PerSupergraph | None = None
+        self._labels: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._operation_names: set[str] = set()
+        self.state: Any = None
+
+    # --- wiring ------------------------------------------------------------------------------------
+
+    def bind(self, state: Any) -> None:
+        """Remember the app's state (to find the current pipeline) and export the plan cache size."""
+        self.state = state
+
+        def plan_cache_size() -> float:
+            pipeline = state.pipeline
+            cache = getattr(pipeline, "_operations", None)
+            try:
+                return float(len(cache)) if cache is not None else 0.0
+            except TypeError:
+                return 0.0
+
+        metrics.PLAN_CACHE_SIZE.set_function(plan_cache_size)
+
+    def instrument(self, transport: Transport) -> InstrumentedTransport:
+        """The transport the executor should use: `transport` with metrics, spans and outbound headers."""
+        return InstrumentedTransport(transport, self.request_id_header, self.rules, self.tracing)
+
+    def middleware(self) -> list[Middleware]:
+        """Starlette middleware: the CORS allow-list (outermost), then the per-request operations layer."""
+        return [*cors_middleware(self.config.security), Middleware(_OperationsMiddleware, guard=self)]  # type: ignore[arg-type]
+
+    async def metrics(self, request: Request) -> Response:
+        """`GET /metrics`: Prometheus text format."""
+        if not self.config.telemetry.metrics:
+            return Response(b"metrics are disabled\n", status_code=404, media_type="text/plain")
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    # --- per request -------------------------------------------------------------------------------
+
+    async def read_body(self, request: Request) -> bytes | PipelineResult:
+        """The POST body, or the error response when it breaks a limit."""
+        try:
+            return await read_body(request, self.config.limits)
+        except BodyRefused as exc:
+            return PipelineResult(exc.status, {"errors": [exc.error]})
+
+    def _checks(self, pipeline: Any) -> _PerSupergraph:
+        per = self._per
+        if per is None or per.pipeline is not pipeline:
+            per = self._per = _PerSupergraph(self, pipeline)
+        return per
+
+    def before(
+        self, request: Request, query: Any, operation_name: Any, pipeline: Any
+    ) -> tuple[PipelineResult | None, Any]:
+        """Checks before the pipeline runs: (a result to send instead, or None; the query to run)."""
+        info = CURRENT.get()
+        if info is not None and isinstance(operation_name, str):
+            info.operation = operation_name
+        claims = None
+        if self.jwt is not None:
+            try:
+                claims = self.jwt.claims(request.headers)
+            except AuthError as exc:
+                return PipelineResult(401, {"errors": [exc.error]}), query
+            if info is not None:
+                info.claims = claims
+        if claims is None and self.require_auth:
+            error = error_dict("Authentication is required.", "UNAUTHENTICATED")
+            return PipelineResult(401, {"errors": [error]}), query
+        if not isinstance(query, str):
+            return None, query
+        per = self._checks(pipeline)
+        errors = per.limits.check(query)
+        if errors is not None:
+            return PipelineResult(400, {"errors": errors}), query
+        if per.auth is not None:
+            name = operation_name if isinstance(operation_name, str) and operation_name else None
+            filtered = per.auth.filter(query, name, claims)
+            if filtered is not None:
+                new_query, denied = filtered
+                if info is not None:
+                    info.denied = denied
+                if new_query is None:
+                    body: dict[str, Any] = {"data": {}}
+                    apply_denied(body, denied)
+                    return PipelineResult(200, body), query
+                return None, new_query
+        return None, query
+
+    def after(self, result: PipelineResult) -> PipelineResult:
+        """Post-processing of the response: refused fields, masked subgraph errors, the outcome label."""
+        body = result.body
+        info = CURRENT.get()
+        if info is not None and info.denied is not None and result.status == 200:
+            apply_denied(body, info.denied)
+        errors = body.get("errors")
+        if errors:
+            if info is not None:
+                info.errors = True
+            mask_errors(errors, self.config.security.mask_subgraph_errors)
+        return result
+
+    # --- metrics -----------------------------------------------------------------------------------
+
+    def _label(self, name: str) -> str:
+        if not name:
+            return ""
+        if name in self._operation_names:
+            return name
+        if len(self._operation_names) >= _MAX_OPERATION_LABELS or not _SAFE_NAME.fullmatch(name):
+            return "(other)"
+        self._operation_names.add(name)
+        return name
+
+    def record(self, info: RequestInfo, status: int, seconds: float) -> None:
+        if status >= 500:
+            outcome = "failure"
+        elif status >= 400:
+            outcome = "refused"
+        else:
+            outcome = "error" if info.errors else "success"
+        key = (info.operation, outcome)
+        child = self._labels.get(key)
+        if child is None:
+            label = self._label(info.operation)
+            child = self._labels[key] = (
+                metrics.REQUESTS.labels(label, outcome),
+                metrics.REQUEST_DURATION.labels(label, outcome),
+            )
+        child[0].inc()
+        child[1].observe(seconds)
+        if self.access_log:
+            access_log.info(
+                "%s %s %.1fms",
+                info.operation or "-", status, seconds * 1000,
+                extra={"operation": info.operation, "status": status, "duration_ms": round(seconds * 1000, 3)},
+            )
+
+
+def _request_id(headers: Headers, name: str) -> str:
+    given = headers.get(name)
+    if given is not None and _SAFE_ID.fullmatch(given):
+        return given
+    return os.urandom(16).hex()
+
+
+class _OperationsMiddleware:
+    """Pure ASGI middleware for `/graphql`: request id, CSRF, metrics, the request span, the access log."""
+
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+        self.csrf = guard.config.security.csrf_prevention
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        guard = self.guard
+        headers = Headers(scope=scope)
+        info = RequestInfo(_request_id(headers, guard.request_id_header), headers)
+        rid_header = (guard._rid_bytes, info.request_id.encode("latin-1"))
+        status = 500
+        token = CURRENT.set(info)
+        metrics.IN_FLIGHT.inc()
+        start = time.perf_counter()
+        span = span_token = None
+        if guard.tracing is not None:
+            span, span_token = guard.tracing.start_request(headers)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), rid_header]
+            await send(message)
+
+        try:
+            if self.csrf and scope["method"] != "OPTIONS" and csrf_blocked(headers):
+                await _send_error(send_with_id, 400, csrf_error())
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            guard.record(info, status, time.perf_counter() - start)
+            if span is not None:
+                guard.tracing.end_request(span, span_token, status, info.operation)  # type: ignore[union-attr]
+            CURRENT.reset(token)
+
+
+async def _send_error(send: Send, status: int, error: dict[str, Any]) -> None:
+    import orjson
+
+    body = orjson.dumps({"errors": [error]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

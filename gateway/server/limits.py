@@ -1,0 +1,305 @@
+"""Request limits: body size and read time, then per document tokens, depth, aliases, root fields and an
+estimated cost (demand control). Checked before any subgraph is called; answers are GraphQL errors.
+
+Document checks run once per query text (the verdict is cached); a repeated operation costs a lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    parse,
+)
+from graphql.type import GraphQLOutputType
+from starlette.requests import ClientDisconnect, Request
+
+from gateway.config import LimitsConfig
+from gateway.errors import GRAPHQL_PARSE_FAILED, GraphQLErrorDict, error_dict
+from gateway.server.lru import LRU
+
+MAX_DEPTH_LIMIT = "MAX_DEPTH_LIMIT"
+MAX_ALIASES_LIMIT = "MAX_ALIASES_LIMIT"
+MAX_ROOT_FIELDS_LIMIT = "MAX_ROOT_FIELDS_LIMIT"
+MAX_TOKENS_LIMIT = "MAX_TOKENS_LIMIT"
+COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+
+_SLICING_ARGUMENTS = ("first", "last", "limit", "pageSize")
+
+
+class BodyRefused(Exception):
+    """The request body was too large, too slow or cut off; `status` and a GraphQL error to send."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error_dict(message, code)
+
+
+async def read_body(request: Request, limits: LimitsConfig) -> bytes:
+    """The request body, refusing more than `max_body_bytes` (413) or slower than `body_read_timeout` (408)."""
+    limit = limits.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyRefused(413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+
+    async def receive_all() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyRefused(413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE)
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(receive_all(), limits.body_read_timeout)
+    except TimeoutError as exc:
+        raise BodyRefused(408, "Request body was not received in time.", REQUEST_TIMEOUT) from exc
+    except ClientDisconnect as exc:
+        raise BodyRefused(400, "Client disconnected before sending the whole body.", "BAD_REQUEST") from exc
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    errors: list[GraphQLErrorDict] | None
+
+
+_OK = _Verdict(None)
+
+
+class DocumentLimits:
+    """Checks a query text against the configured limits (and the introspection switch); cached per text."""
+
+    def __init__(self, limits: LimitsConfig, schema: GraphQLSchema, introspection: bool, cache_size: int) -> None:
+        self.limits = limits
+        self.schema = schema
+        self.introspection = introspection
+        self._verdicts: LRU[str, _Verdict] = LRU(cache_size)
+
+    def check(self, query: str) -> list[GraphQLErrorDict] | None:
+        """The limit errors for this query text, or None when it may run."""
+        verdict = self._verdicts.get(query)
+        if verdict is None:
+            verdict = self._judge(query)
+            self._verdicts.put(query, verdict)
+        return verdict.errors
+
+    def _judge(self, query: str) -> _Verdict:
+        limits = self.limits
+        try:
+            document = parse(query, no_location=True, max_tokens=limits.max_tokens)
+        except GraphQLError as err:
+            if "token limit" in err.message:
+                return _Verdict([error_dict(f"Document exceeds the limit of {limits.max_tokens} tokens.", MAX_TOKENS_LIMIT)])
+            # A syntax error: the pipeline reports it with locations.
+            return _OK
+        except RecursionError:
+            return _Verdict([error_dict("Document is nested too deeply.", GRAPHQL_PARSE_FAILED)])
+        try:
+            return _Verdict(self._check_document(document) or None)
+        except RecursionError:  # a chain of thousands of fragment spreads
+            return _Verdict([error_dict("Document nests fragments too deeply.", MAX_DEPTH_LIMIT)])
+
+    def _check_document(self, document: DocumentNode) -> list[GraphQLErrorDict]:
+        limits = self.limits
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        errors: list[GraphQLErrorDict] = []
+        walker = _Walker(fragments)
+        if limits.max_aliases is not None:
+            aliases = walker.aliases(document)
+            if aliases > limits.max_aliases:
+                errors.append(
+                    error_dict(f"Document has {aliases} aliases, more than the limit of {limits.max_aliases}.", MAX_ALIASES_LIMIT)
+                )
+        if not self.introspection and walker.has_introspection(document):
+            errors.append(
+                error_dict(
+                    "GraphQL introspection is not allowed: the query contained __schema or __type.",
+                    INTROSPECTION_DISABLED,
+                )
+            )
+        for op in operations:
+            if limits.max_depth is not None:
+                depth = walker.depth(op.selection_set, set())
+                if depth > limits.max_depth:
+                    errors.append(
+                        error_dict(f"Operation is {depth} fields deep, more than the limit of {limits.max_depth}.", MAX_DEPTH_LIMIT)
+                    )
+            if limits.max_root_fields is not None:
+                roots = walker.root_fields(op.selection_set, set())
+                if roots > limits.max_root_fields:
+                    errors.append(
+                        error_dict(
+                            f"Operation has {roots} root fields, more than the limit of {limits.max_root_fields}.",
+                            MAX_ROOT_FIELDS_LIMIT,
+                        )
+                    )
+            if limits.max_cost is not None:
+                root = self.schema.get_root_type(op.operation)
+                if root is not None:
+                    cost = _Cost(self.schema, fragments, limits.list_size).selection(root, op.selection_set, set())
+                    if op.operation == OperationType.MUTATION:
+                        cost += 10 * len(op.selection_set.selections)
+                    if cost > limits.max_cost:
+                        errors.append(
+                            error_dict(
+                                f"Operation has an estimated cost of {cost}, more than the limit of {limits.max_cost}.",
+                                COST_ESTIMATED_TOO_EXPENSIVE,
+                                cost=cost,
+                                maxCost=limits.max_cost,
+                            )
+                        )
+        return errors
+
+
+class _Walker:
+    """AST walks that follow fragment spreads, safe on unknown fragments and fragment cycles."""
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+
+    def aliases(self, document: DocumentNode) -> int:
+        count = 0
+        stack: list[SelectionSetNode] = []
+        for d in document.definitions:
+            if isinstance(d, (OperationDefinitionNode, FragmentDefinitionNode)):
+                stack.append(d.selection_set)
+        while stack:
+            for sel in stack.pop().selections:
+                if isinstance(sel, FieldNode):
+                    if sel.alias is not None:
+                        count += 1
+                    if sel.selection_set is not None:
+                        stack.append(sel.selection_set)
+                elif isinstance(sel, InlineFragmentNode):
+                    stack.append(sel.selection_set)
+        return count
+
+    def has_introspection(self, document: DocumentNode) -> bool:
+        stack: list[SelectionSetNode] = [
+            d.selection_set for d in document.definitions if isinstance(d, (OperationDefinitionNode, FragmentDefinitionNode))
+        ]
+        while stack:
+            for sel in stack.pop().selections:
+                if isinstance(sel, FieldNode):
+                    if sel.name.value in ("__schema", "__type"):
+                        return True
+                    if sel.selection_set is not None:
+                        stack.append(sel.selection_set)
+                elif isinstance(sel, InlineFragmentNode):
+                    stack.append(sel.selection_set)
+        return False
+
+    def depth(self, selection_set: SelectionSetNode, visiting: set[str]) -> int:
+        deepest = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                d = 1 + (self.depth(sel.selection_set, visiting) if sel.selection_set is not None else 0)
+            elif isinstance(sel, InlineFragmentNode):
+                d = self.depth(sel.selection_set, visiting)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                frag = self.fragments.get(name)
+                if frag is None or name in visiting:
+                    continue
+                visiting.add(name)
+                d = self.depth(frag.selection_set, visiting)
+                visiting.discard(name)
+            else:
+                continue
+            deepest = max(deepest, d)
+        return deepest
+
+    def root_fields(self, selection_set: SelectionSetNode, visiting: set[str]) -> int:
+        count = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                count += 1
+            elif isinstance(sel, InlineFragmentNode):
+                count += self.root_fields(sel.selection_set, visiting)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                frag = self.fragments.get(name)
+                if frag is not None and name not in visiting:
+                    visiting.add(name)
+                    count += self.root_fields(frag.selection_set, visiting)
+                    visiting.discard(name)
+        return count
+
+
+class _Cost:
+    """Demand-control estimate: 1 per object, 0 per leaf, a list multiplies its items by its size
+    (a literal `first`/`last`/`limit` argument, else `list_size`)."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode], list_size: int) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.list_size = list_size
+
+    def selection(self, parent: object, selection_set: SelectionSetNode, visiting: set[str]) -> int:
+        total = 0
+        fields = getattr(parent, "fields", None) or {}
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                definition = fields.get(sel.name.value)
+                if definition is None:
+                    continue
+                total += self._field(sel, definition.type, visiting)
+            elif isinstance(sel, InlineFragmentNode):
+                target = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
+                total += self.selection(target or parent, sel.selection_set, visiting)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                frag = self.fragments.get(name)
+                if frag is not None and name not in visiting:
+                    visiting.add(name)
+                    target = self.schema.get_type(frag.type_condition.name.value)
+                    total += self.selection(target or parent, frag.selection_set, visiting)
+                    visiting.discard(name)
+        return total
+
+    def _field(self, node: FieldNode, type_: GraphQLOutputType, visiting: set[str]) -> int:
+        multiplier = 1
+        t: object = type_
+        while isinstance(t, (GraphQLNonNull, GraphQLList)):
+            if isinstance(t, GraphQLList):
+                multiplier *= self._size(node)
+            t = t.of_type
+        named = get_named_type(type_)
+        if not is_composite_type(named) or node.selection_set is None:
+            return 0
+        return multiplier * (1 + self.selection(named, node.selection_set, visiting))
+
+    def _size(self, node: FieldNode) -> int:
+        for arg in node.arguments or ():
+            if arg.name.value in _SLICING_ARGUMENTS:
+                if isinstance(arg.value, IntValueNode):
+                    return max(0, int(arg.value.value))
+                if isinstance(arg.value, VariableNode):
+                    return self.list_size
+        return self.list_size

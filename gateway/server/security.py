@@ -1,0 +1,96 @@
+"""CSRF prevention (as Apollo Router does it), the CORS allow-list, and masking of subgraph errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.config import SecurityConfig
+from gateway.errors import GraphQLErrorDict, error_dict
+
+CSRF_ERROR = "CSRF_ERROR"
+CSRF_MESSAGE = (
+    "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a "
+    "'content-type' header (with a type that is not one of application/x-www-form-urlencoded, "
+    "multipart/form-data, text/plain) or provide one of the following headers: "
+    "x-apollo-operation-name, apollo-require-preflight"
+)
+# Content types a browser may send cross-origin without a preflight.
+_SIMPLE_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+_PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
+
+
+def csrf_blocked(headers: Mapping[str, str]) -> bool:
+    """True for a request a browser could send cross-origin without a CORS preflight."""
+    for name in _PREFLIGHT_HEADERS:
+        if headers.get(name):
+            return False
+    content_type = headers.get("content-type")
+    if content_type is None:
+        return True
+    essence = content_type.split(";", 1)[0].strip().lower()
+    return essence in _SIMPLE_TYPES or not essence
+
+
+def csrf_error() -> GraphQLErrorDict:
+    return error_dict(CSRF_MESSAGE, CSRF_ERROR)
+
+
+def cors_middleware(config: SecurityConfig) -> list[Middleware]:
+    """Starlette's CORS middleware for the allow-list; nothing when no origin is allowed."""
+    cors = config.cors
+    if not cors.allow_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,  # type: ignore[arg-type]
+            allow_origins=cors.allow_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=cors.allow_headers,
+            allow_credentials=cors.allow_credentials,
+            max_age=cors.max_age,
+        )
+    ]
+
+
+REDACTED = "Subgraph errors redacted"
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+# Extension keys that carry implementation details (Apollo Server, graphql-core, Strawberry, Yoga...).
+_TRACE_KEYS = frozenset({"exception", "stacktrace", "stackTrace", "stack", "trace", "traceback", "originalError", "debug"})
+
+
+def _scrub(text: str) -> str:
+    if "://" in text:
+        text = _URL.sub("[url]", text)
+    if "Traceback (most recent call last)" in text:
+        text = text.split("Traceback (most recent call last)", 1)[0].rstrip() or "Subgraph error"
+    return text
+
+
+def mask_errors(errors: list[Any], mask_messages: bool) -> None:
+    """Clean, in place, the errors that came from (or about) a subgraph: no stack traces, no URLs;
+    with `mask_messages` only the code, service name and path remain."""
+    for err in errors:
+        if type(err) is not dict:
+            continue
+        ext = err.get("extensions")
+        if type(ext) is not dict or "serviceName" not in ext:
+            continue
+        if mask_messages:
+            err["message"] = REDACTED
+            kept = {k: ext[k] for k in ("code", "serviceName") if k in ext}
+            err["extensions"] = kept
+            continue
+        message = err.get("message")
+        if type(message) is str:
+            err["message"] = _scrub(message)
+        if _TRACE_KEYS.intersection(ext):
+            ext = {k: v for k, v in ext.items() if k not in _TRACE_KEYS}
+            err["extensions"] = ext
+        for key, value in ext.items():
+            if type(value) is str and ("://" in value or "Traceback" in value):
+                ext[key] = _scrub(value)
