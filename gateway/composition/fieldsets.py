@@ -49,6 +49,60 @@ def iter_targets(
             yield from iter_targets(sub, cond, s.selection_set, include_impls)
 
 
+def targets_until_error(sub: Subgraph, type_name: str, sel: SelectionSetNode) -> list[SField]:
+    """Fields named by a selection, in parse order, up to the first unknown one (Apollo stops there)."""
+    out: list[SField] = []
+
+    def walk(tname: str, ss: SelectionSetNode) -> bool:
+        t = sub.type(tname)
+        if t is None:
+            return False
+        for s in ss.selections:
+            if isinstance(s, FieldNode):
+                if s.name.value == "__typename":
+                    continue
+                f = t.fields.get(s.name.value)
+                if f is None:
+                    return False
+                out.append(f)
+                if t.kind == INTERFACE:
+                    for impl in sub.possible_runtime_types(t.name):
+                        it = sub.field(impl, f.name)
+                        if it is not None:
+                            out.append(it)
+                if s.selection_set is not None and not walk(named_type(f.type), s.selection_set):
+                    return False
+            elif isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else tname
+                if not walk(cond, s.selection_set):
+                    return False
+        return True
+
+    walk(type_name, sel)
+    return out
+
+
+def is_resolvable_selection(sub: Subgraph, type_name: str, sel: SelectionSetNode) -> bool:
+    """True when every field the selection names exists (an invalid field set marks nothing as used)."""
+    t = sub.type(type_name)
+    if t is None:
+        return False
+    for s in sel.selections:
+        if isinstance(s, FieldNode):
+            if s.name.value == "__typename":
+                continue
+            f = t.fields.get(s.name.value)
+            if f is None:
+                return False
+            if s.selection_set is not None and not is_resolvable_selection(sub, named_type(f.type), s.selection_set):
+                return False
+        elif isinstance(s, InlineFragmentNode):
+            cond = s.type_condition.name.value if s.type_condition else type_name
+            if not is_resolvable_selection(sub, cond, s.selection_set):
+                return False
+    return True
+
+
 def leaf_targets(sub: Subgraph, type_name: str, sel: SelectionSetNode) -> Iterator[SField]:
     """Fields selected without a sub-selection."""
     t = sub.type(type_name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLSyntaxError, SelectionSetNode
 
-from .fieldsets import iter_targets, parse_field_set
+from .fieldsets import iter_targets, parse_field_set, targets_until_error
 from .subgraph import INTERFACE, OBJECT, Applied, SField, Subgraph, named_type
 
 
@@ -54,12 +54,12 @@ class Metadata:
                 for req in f.all("requires"):
                     sel = field_set_of(req)
                     if sel is not None:
-                        for x in iter_targets(sub, t.name, sel, include_impls=True):
+                        for x in targets_until_error(sub, t.name, sel):
                             self.used.add(x.coordinate)
                 for prov in f.all("provides"):
                     sel = field_set_of(prov)
                     if sel is not None:
-                        for x in iter_targets(sub, named_type(f.type), sel, include_impls=True):
+                        for x in targets_until_error(sub, named_type(f.type), sel):
                             self.used.add(x.coordinate)
                             if self.is_external(x):
                                 self.provided.add(x.coordinate)

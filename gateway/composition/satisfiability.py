@@ -126,6 +126,12 @@ class _Checker:
                 if f is not None and self.requires_ok(pos, f, guard) and (
                         s.selection_set is None or self.can_fetch(self.next_pos(pos, f), s.selection_set, guard)):
                     continue
+                t = self.subs[pos.sub].type(pos.type)
+                if t is not None and t.kind == INTERFACE and s.name.value not in t.fields:
+                    impls = self.subs[pos.sub].possible_runtime_types(pos.type)
+                    one = SelectionSetNode(selections=(s,))
+                    if impls and all(self.can_fetch(Pos(pos.sub, o, pos.provided), one, guard) for o in impls):
+                        continue  # type explosion
                 if candidates is None:
                     candidates = self.jumps(pos, guard)
                 ok = False

@@ -315,7 +315,8 @@ class _Validator:
                                      f'Field "{fname}" must not have a selection since type "{named_type(f.type)}" has '
                                      "no subfields.")
             is_external = self.meta.is_external(f)
-            if directive != "key" and s.selection_set is None and not external_in_parents and not is_external:
+            if (directive != "key" and s.selection_set is None and not external_in_parents and not is_external
+                    and not self.pre_upgrade):  # fed1: the upgrade drops inactive @provides/@requires
                 if f.coordinate in self.meta.fake_externals:
                     raise _FieldSetError(
                         f"{code_base}_FIELDS_MISSING_EXTERNAL",
