@@ -153,9 +153,11 @@ class Guard:
         if not isinstance(query, str):
             return None, query
         per = self._checks(pipeline)
-        errors = per.limits.check(query)
-        if errors is not None:
-            return PipelineResult(400, {"errors": errors}), query
+        verdict = per.limits.check(query)
+        if info is not None and not info.operation:
+            info.operation = verdict.operation_name
+        if verdict.errors is not None:
+            return PipelineResult(400, {"errors": verdict.errors}), query
         if per.auth is not None:
             name = operation_name if isinstance(operation_name, str) and operation_name else None
             filtered = per.auth.filter(query, name, claims)

@@ -84,11 +84,14 @@ async def read_body(request: Request, limits: LimitsConfig) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class _Verdict:
+class Verdict:
+    """The limit errors of one query text (None: it may run) and its operation name when it has one."""
+
     errors: list[GraphQLErrorDict] | None
+    operation_name: str = ""
 
 
-_OK = _Verdict(None)
+_OK = Verdict(None)
 
 
 class DocumentLimits:
@@ -98,31 +101,33 @@ class DocumentLimits:
         self.limits = limits
         self.schema = schema
         self.introspection = introspection
-        self._verdicts: LRU[str, _Verdict] = LRU(cache_size)
+        self._verdicts: LRU[str, Verdict] = LRU(cache_size)
 
-    def check(self, query: str) -> list[GraphQLErrorDict] | None:
-        """The limit errors for this query text, or None when it may run."""
+    def check(self, query: str) -> Verdict:
+        """The verdict for this query text (cached)."""
         verdict = self._verdicts.get(query)
         if verdict is None:
             verdict = self._judge(query)
             self._verdicts.put(query, verdict)
-        return verdict.errors
+        return verdict
 
-    def _judge(self, query: str) -> _Verdict:
+    def _judge(self, query: str) -> Verdict:
         limits = self.limits
         try:
             document = parse(query, no_location=True, max_tokens=limits.max_tokens)
         except GraphQLError as err:
-            if "token limit" in err.message:
-                return _Verdict([error_dict(f"Document exceeds the limit of {limits.max_tokens} tokens.", MAX_TOKENS_LIMIT)])
+            if "more than" in err.message and "tokens" in err.message:
+                return Verdict([error_dict(f"Document exceeds the limit of {limits.max_tokens} tokens.", MAX_TOKENS_LIMIT)])
             # A syntax error: the pipeline reports it with locations.
             return _OK
         except RecursionError:
-            return _Verdict([error_dict("Document is nested too deeply.", GRAPHQL_PARSE_FAILED)])
+            return Verdict([error_dict("Document is nested too deeply.", GRAPHQL_PARSE_FAILED)])
+        names = [d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name]
+        name = names[0] if len(names) == 1 else ""
         try:
-            return _Verdict(self._check_document(document) or None)
+            return Verdict(self._check_document(document) or None, name)
         except RecursionError:  # a chain of thousands of fragment spreads
-            return _Verdict([error_dict("Document nests fragments too deeply.", MAX_DEPTH_LIMIT)])
+            return Verdict([error_dict("Document nests fragments too deeply.", MAX_DEPTH_LIMIT)], name)
 
     def _check_document(self, document: DocumentNode) -> list[GraphQLErrorDict]:
         limits = self.limits
