@@ -1,0 +1,205 @@
+"""The entity and root-field cache against the real subgraphs, in memory and in a real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from cache_helpers import redis_config
+
+PLACE = """
+mutation Place($city: String!) {
+  placeOrder(input: {customerId: "1", restaurantId: "1", items: [{menuItemId: "1", quantity: 1}],
+                     deliveryAddress: {street: "Main 1", city: $city, postalCode: "10115"}}) { id status }
+}
+"""
+APPROVE = "mutation Approve($id: ID!) { approveOrder(id: $id) { id status } }"
+
+
+def _status(gateway: Any, order_id: str) -> str:
+    body = gateway.order(order_id).json()
+    assert "errors" not in body, body
+    return str(body["data"]["order"]["status"])
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_repeated_query_is_answered_with_fewer_subgraph_requests(
+    backend, start_gateway, counts, redis_server, key_prefix
+):
+    if backend == "redis":
+        config = redis_config(redis_server.url, key_prefix)
+    else:
+        config = {"cache": {"entities": {"enabled": True}}}
+    cached = start_gateway(config)
+    plain = start_gateway()
+
+    reference = plain.order("1")
+    counts.delta()
+    first = cached.order("1")
+    cold = counts.total()
+    second = cached.order("1")
+    warm = counts.total()
+
+    assert first.json() == second.json() == reference.json()
+    assert "errors" not in first.json()
+    assert cold >= 3 and warm == 0
+    assert second.headers["cache-control"].startswith("max-age=")
+    assert "cache-control" not in reference.headers  # cache off: no header, nothing changes
+
+
+def test_two_gateways_sharing_redis_share_entities(start_gateway, counts, redis_server, key_prefix):
+    a = start_gateway(redis_config(redis_server.url, key_prefix))
+    b = start_gateway(redis_config(redis_server.url, key_prefix))
+
+    first = a.order("5")
+    assert counts.total() > 0
+    second = b.order("5")
+
+    assert counts.total() == 0
+    assert second.json() == first.json()
+
+
+def test_partial_hit_fetches_only_the_missing_entities(start_gateway, counts):
+    gateway = start_gateway({"cache": {"entities": {"enabled": True}}})
+    query = "{ orders(first: 5) { edges { node { id isPaid } } } }"
+    gateway.post('{ order(id: "2") { id isPaid } }')  # caches Order 2's payments entity
+    counts.delta()
+
+    body = gateway.post(query).json()
+
+    # orders answers the list; payments is asked once, for the four orders it has not seen.
+    assert counts.delta() == {"orders": 1, "payments": 1, "delivery": 0}
+    assert [e["node"]["id"] for e in body["data"]["orders"]["edges"]] == ["5", "4", "3", "2", "1"]
+    again = gateway.post(query).json()
+    assert counts.total() == 0 and again == body
+
+
+def test_ttl_expiry_makes_fresh_data_visible(start_gateway, counts, stack):
+    gateway = start_gateway({"cache": {"entities": {"enabled": True, "types": {"Query": {"ttl": 1}}}}})
+    order_id = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
+    assert _status(gateway, order_id) == "PLACED"
+
+    approved = stack["orders"].query(APPROVE, {"id": order_id})  # behind the gateway's back
+    assert approved["data"]["approveOrder"]["status"] == "APPROVED"
+    assert _status(gateway, order_id) == "PLACED"  # still cached
+    time.sleep(1.2)
+    assert _status(gateway, order_id) == "APPROVED"
+
+
+def test_invalidation_by_type_and_key_and_by_mutation(start_gateway, stack, redis_server, key_prefix):
+    config = redis_config(redis_server.url, key_prefix)
+    gateway = start_gateway(config)
+    other = start_gateway(config)
+    order_id = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
+    assert _status(gateway, order_id) == "PLACED"
+
+    # A change behind the gateway's back stays invisible until someone invalidates.
+    stack["orders"].query(APPROVE, {"id": order_id})
+    assert _status(other, order_id) == "PLACED"
+    invalidation = f"{gateway.base}/invalidation"
+    refused = gateway.client.post(invalidation, json={"kind": "type", "type": "Order"})
+    assert refused.status_code == 401
+    done = gateway.client.post(
+        invalidation,
+        json=[{"kind": "entity", "type": "Order", "key": {"id": order_id}}],
+        headers={"authorization": "s3cret"},
+    )
+    assert done.status_code == 200 and done.json()["count"] >= 1
+    assert _status(other, order_id) == "APPROVED"
+
+    # A mutation through the gateway drops the entries of the entities it returns.
+    second = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
+    assert _status(other, second) == "PLACED"
+    mutated = gateway.post(APPROVE, {"id": second})
+    assert mutated.json()["data"]["approveOrder"]["status"] == "APPROVED"
+    assert mutated.headers["cache-control"] == "no-store"
+    assert _status(other, second) == "APPROVED"
+
+    # By subgraph: everything orders answered goes.
+    stack["orders"].query("mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": second})
+    assert _status(other, second) == "APPROVED"
+    by_subgraph = gateway.client.post(
+        invalidation, json={"kind": "subgraph", "subgraph": "orders"}, headers={"authorization": "s3cret"}
+    )
+    assert by_subgraph.status_code == 200
+    assert _status(other, second) == "CANCELLED"
+
+
+def test_private_data_never_crosses_users(start_gateway, counts):
+    gateway = start_gateway(
+        {"cache": {"entities": {"enabled": True, "private_id_header": "x-user",
+                                "subgraphs": {"payments": {"private": True}}}}}
+    )
+    query = '{ order(id: "1") { id isPaid payment { status } } }'
+
+    def payments_calls(headers: dict[str, str] | None) -> tuple[int, Any]:
+        counts.delta()
+        response = gateway.post(query, headers=headers)
+        return counts.delta()["payments"], response
+
+    assert payments_calls({"x-user": "ada"})[0] == 1
+    calls, ada_again = payments_calls({"x-user": "ada"})
+    assert calls == 0 and ada_again.headers["cache-control"].endswith("private")
+    # Another user, or nobody, never gets ada's entry: payments is asked every time.
+    assert payments_calls({"x-user": "grace"})[0] == 1
+    assert payments_calls(None)[0] == 1
+    assert payments_calls(None)[0] == 1
+    # Public data (orders) is still shared between them.
+    counts.delta()
+    gateway.post(query, headers={"x-user": "alan"})
+    assert counts.delta()["orders"] == 0
+
+
+def test_killing_redis_mid_run_fails_no_request(start_gateway, own_redis, counts, key_prefix):
+    gateway = start_gateway(redis_config(own_redis.url, key_prefix))
+    expected = gateway.order("1").json()
+    failures: list[Any] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            response = gateway.order("1")
+            if response.status_code != 200 or response.json() != expected:
+                failures.append((response.status_code, response.text[:200]))
+
+    workers = [threading.Thread(target=hammer) for _ in range(3)]
+    for w in workers:
+        w.start()
+    try:
+        time.sleep(0.3)
+        own_redis.kill()
+        time.sleep(0.6)
+        counts.delta()
+        time.sleep(0.3)
+        without_redis = counts.total()
+        own_redis.start()
+        time.sleep(0.8)  # retry_after is 0.2s: the cache is back and filling
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(10)
+    assert failures == []
+    assert without_redis > 0  # requests went on, straight to the subgraphs
+    # Redis is used again by itself: two more requests, the second entirely from the cache.
+    gateway.order("1")
+    counts.delta()
+    assert gateway.order("1").json() == expected
+    assert counts.total() == 0
+
+
+def test_metrics_name_hits_misses_and_subgraph_requests(start_gateway):
+    gateway = start_gateway({"cache": {"entities": {"enabled": True}}})
+    gateway.order("3")
+    gateway.order("3")
+
+    text = gateway.client.get(f"{gateway.base}/metrics").text
+
+    for name in (
+        'fedgate_cache_hits_total{cache="entity"}',
+        'fedgate_cache_misses_total{cache="entity"}',
+        'fedgate_cache_hits_total{cache="plan"}',
+        'fedgate_subgraph_requests_total{subgraph="payments"}',
+    ):
+        assert name in text
