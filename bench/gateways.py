@@ -37,14 +37,33 @@ def _node_major() -> int:
     return int(out.lstrip("v").split(".")[0] or 0)
 
 
-def fedgate(workers: int | None = None) -> Gateway:
+VARIANTS = {
+    # name: (label, fixture) -- fedgate with one setting changed from its defaults
+    "nodedup": ("fedgate, no fetch dedup", "fedgate-nodedup.yaml"),
+    "native": ("fedgate, native client", "fedgate-native.yaml"),
+}
+
+
+def fedgate(workers: int | None = None, variant: str | None = None) -> Gateway:
+    """fedgate serve, with BENCH_FEDGATE_CONFIG (a fedgate.yaml) when set.
+
+    A variant uses fixtures/fedgate-<variant>.yaml instead: `nodedup` shares no identical
+    concurrent subgraph fetches (the subgraphs see every request, as with the peers); `native`
+    uses fedgate's own HTTP/1.1 client for subgraphs instead of httpx.
+    """
     fedgate_bin = str(Path(sys.executable).with_name("fedgate"))
     argv = [fedgate_bin, "serve", "--supergraph", "{supergraph}", "--host", "127.0.0.1", "--port", "{port}",
             "--log-level", "warning"]
+    config = os.environ.get("BENCH_FEDGATE_CONFIG")
+    name, label = "fedgate", "fedgate"
+    if variant:
+        label, fixture = VARIANTS[variant]
+        config, name = str(BENCH / "fixtures" / fixture), f"fedgate-{variant}"
+    if config:
+        argv += ["--config", config]
     if workers:
         argv += ["--workers", str(workers)]
-    name = "fedgate" if not workers else f"fedgate-w{workers}"
-    label = "fedgate" if not workers else f"fedgate --workers {workers}"
+        name, label = f"{name}-w{workers}", f"{label} --workers {workers}"
     return Gateway(name, label, tuple(argv), peer=False)
 
 
@@ -52,7 +71,7 @@ def peers() -> list[Gateway]:
     """Apollo Gateway, Hive Gateway, and Hive Gateway with the Rust planner (router runtime).
 
     Each runs as one Node process, like fedgate without --workers. Hive Gateway runs as in The
-    Guild's benchmark (--jit, in-flight request deduplication on).
+    Guild's benchmark (--jit), but without inbound request deduplication unless BENCH_HIVE_DEDUP=1.
     """
     prod = {"NODE_ENV": "production"}
     hive_bin = str(PEERS / "node_modules" / ".bin" / "hive-gateway")

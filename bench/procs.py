@@ -20,6 +20,7 @@ class Proc:
                  env: dict[str, str] | None = None, log: Path | None = None) -> None:
         self.name = name
         self.log = log
+        self.stats_url: str | None = None  # bench subgraphs count the requests they answer
         out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed by the child's exit
         self.popen = subprocess.Popen(
             list(argv), cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,

@@ -12,6 +12,8 @@ from typing import Any
 
 LABELS = {
     "fedgate": "fedgate",
+    "fedgate-nodedup": "fedgate, no fetch dedup",
+    "fedgate-native": "fedgate, native client",
     "apollo": "Apollo Gateway",
     "hive": "Hive Gateway",
     "hive-rr": "Hive Gateway + router runtime",
@@ -36,6 +38,8 @@ def medians(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         m: dict[str, Any] = {"ok": True, "runs": len(runs)}
         for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_req", "subgraph_cpu_ms_per_req", "gw_cores"):
             m[k] = statistics.median(r[k] for r in runs)
+        fetches = [r["fetches_per_req"] for r in runs if r.get("fetches_per_req") is not None]
+        m["fetches_per_req"] = statistics.median(fetches) if fetches else None
         m["errors"] = sum(r["errors"] for r in runs)
         m["requests"] = sum(r["requests"] for r in runs)
         out[gw] = m
@@ -48,16 +52,18 @@ def _f(x: float, digits: int = 1) -> str:
 
 def _table(med: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
-        "| gateway | runs | req/s | p50 ms | p99 ms | errors / requests | gateway CPU-ms/req | gateway cores busy | subgraphs CPU-ms/req |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| gateway | runs | req/s | p50 ms | p99 ms | errors / requests | gateway CPU-ms/req | gateway cores busy "
+        "| subgraph fetches/req | subgraphs CPU-ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for gw, m in med.items():
         if not m["ok"]:
-            lines.append(f"| {_label(gw)} | 0 | wrong answer: {m['why'][:80]} | | | | | | |")
+            lines.append(f"| {_label(gw)} | 0 | not measured: {m['why'][:80]} | | | | | | | |")
             continue
         lines.append(
             f"| {_label(gw)} | {m['runs']} | {_f(m['rps'])} | {_f(m['p50_ms'])} | {_f(m['p99_ms'])} | "
             f"{m['errors']} / {m['requests']} | {_f(m['cpu_ms_per_req'], 2)} | {_f(m['gw_cores'], 2)} | "
+            f"{'—' if m['fetches_per_req'] is None else _f(m['fetches_per_req'], 2)} | "
             f"{_f(m['subgraph_cpu_ms_per_req'], 2)} |"
         )
     fg = med.get("fedgate")
@@ -84,7 +90,7 @@ def _scale_table(rows: list[dict[str, Any]]) -> list[str]:
             base[r["gateway"]] = r["cpu_ms_per_req"] / 100
     for r in sorted(rows, key=lambda r: (r["entities"], r["gateway"] != "fedgate")):
         if not r["ok"]:
-            lines.append(f"| {r['entities']} | {_label(r['gateway'])} | wrong answer: {r['why'][:60]} | | | | | | |")
+            lines.append(f"| {r['entities']:,} | {_label(r['gateway'])} | not measured: {r['why'][:60]} | | | | | | |")
             continue
         per = r["cpu_ms_per_req"] / r["entities"]
         rel = f"{per / base[r['gateway']]:.2f}" if r["gateway"] in base else ""
@@ -114,6 +120,7 @@ def _machine() -> str:
 def write(results: dict[str, Any], out: Path) -> None:
     """Write RESULTS.md and bench.png from the raw results."""
     s = results["settings"]
+    LABELS.update(results.get("labels", {}))
     lines = [
         "# fedgate benchmark results",
         "",
@@ -121,6 +128,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         f"wrk with {s['threads']} threads, {s['duration']} s per run after a {s['warmup']} s warm-up, "
         f"{s['rounds']} rounds alternating the gateways; figures are medians over the rounds. "
         "See docs/benchmark.md for how to read them.",
+        "",
+        f"fedgate: {results.get('fedgate_version', 'unknown')}. Peers: {results.get('peers', 'see bench/peers/package.json')}.",
         "",
     ]
     wl = results["workloads"]
@@ -157,7 +166,7 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     if nrows == 0:
         return
     fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4 * nrows), squeeze=False)
-    colors = {"fedgate": "#2a9d8f", "apollo": "#6c4ab6", "hive": "#e9c46a", "hive-rr": "#f4a261"}
+    colors = {"fedgate": "#2a9d8f", "fedgate-nodedup": "#76c7bd", "fedgate-native": "#1d6f66", "apollo": "#6c4ab6", "hive": "#e9c46a", "hive-rr": "#f4a261"}
     for row, key in enumerate(panels):
         med = {g: m for g, m in medians(wl[key]["rows"]).items() if m["ok"]}
         names = list(med)

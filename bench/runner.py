@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ class Settings:
     threads: int = _env_int("BENCH_THREADS", 2)
     scale_sizes: tuple[int, ...] = tuple(int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "10,100,1000,10000").split(","))
     scale_duration: int = _env_int("BENCH_SCALE_DURATION", 6)
-    scale_connections: int = _env_int("BENCH_SCALE_CONNECTIONS", 10)
+    scale_connections: int = _env_int("BENCH_SCALE_CONNECTIONS", 5)
+    scale_gateways: tuple[str, ...] = tuple(
+        os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,fedgate-native,apollo,hive,hive-rr").split(","))
     port_base: int = _env_int("BENCH_PORT_BASE", 4450)
     workers: int = _env_int("BENCH_WORKERS", 2)
 
@@ -110,8 +113,11 @@ class Bench:
         self.gateways = gateways
         self.tmp = tmp
         self.stack = Stack()
-        self.results: dict[str, Any] = {"settings": settings.__dict__ | {"scale_sizes": list(settings.scale_sizes)},
-                                        "notes": [], "workloads": {}}
+        self.results: dict[str, Any] = {"settings": settings.__dict__ | {"scale_sizes": list(settings.scale_sizes),
+                                                                          "scale_gateways": list(settings.scale_gateways)},
+                                        "notes": [], "workloads": {},
+                                        "labels": {g.name: g.label for g in gateways},
+                                        "fedgate_version": _fedgate_version(), "peers": _peer_versions()}
 
     def note(self, msg: str) -> None:
         log(msg)
@@ -162,9 +168,13 @@ class Bench:
             return {"gateway": gw, "ok": False, "why": why}
         if self.s.warmup:
             wrk(url, bodies_file, self.s.warmup, connections, self.s.threads, timeout_s=30)
+        _quiesce(proc)
+        f0 = _subgraph_fetches(subgraphs)
         gw0, sg0, t0 = proc.cpu_ms(), sum(p.cpu_ms() for p in subgraphs), time.monotonic()
         r = wrk(url, bodies_file, duration, connections, self.s.threads, timeout_s=30)
         gw1, sg1, t1 = proc.cpu_ms(), sum(p.cpu_ms() for p in subgraphs), time.monotonic()
+        f1 = _subgraph_fetches(subgraphs)
+        _quiesce(proc)
         n = max(r["requests"], 1)
         errors = r["non200"] + r["gql_errors"] + r["socket_errors"] + r["timeouts"]
         row = {
@@ -173,8 +183,11 @@ class Bench:
             "non200": r["non200"], "gql_errors": r["gql_errors"], "socket_errors": r["socket_errors"],
             "timeouts": r["timeouts"], "cpu_ms_per_req": (gw1 - gw0) / n, "subgraph_cpu_ms_per_req": (sg1 - sg0) / n,
             "gw_cores": (gw1 - gw0) / 1000 / (t1 - t0), "entities": load.entities,
+            "fetches_per_req": None if f0 is None or f1 is None else (f1 - f0) / n,
         }
-        log(f"  {gw:10s} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  "
+        if r["requests"] == 0:
+            row.update(ok=False, why=f"no request completed in {duration} s")
+        log(f"  {gw:15s} {row['rps']:8.1f} req/s  p50 {row['p50_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  "
             f"cpu {row['cpu_ms_per_req']:7.2f} ms/req  subgraphs {row['subgraph_cpu_ms_per_req']:6.2f} ms/req  errors {errors}")
         return row
 
@@ -226,8 +239,9 @@ class Bench:
             self.save()
             if scale:
                 scale_rows = []
+                scale_urls = {g: u for g, u in urls.items() if g in self.s.scale_gateways}
                 for n in self.s.scale_sizes:
-                    scale_rows += self.alternate(f"scale {n}", urls, procs, scale_load(n), sg_procs, 1,
+                    scale_rows += self.alternate(f"scale {n}", scale_urls, procs, scale_load(n), sg_procs, 1,
                                                  self.s.scale_duration, self.s.scale_connections)
                 self.results["workloads"]["scale"] = {"title": "Scale: topProducts(first: N)", "rows": scale_rows,
                                                       "connections": self.s.scale_connections}
@@ -272,6 +286,51 @@ class Bench:
         report.write(self.results, out)
 
 
+def _fedgate_version() -> str:
+    """The commit under test, and whether gateway/ had uncommitted changes (others work in the tree)."""
+    root = BENCH.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "gateway"], cwd=root, capture_output=True, text=True).stdout
+    except OSError:
+        return "unknown"
+    return f"commit {head}" + (" plus uncommitted changes in gateway/" if dirty.strip() else "")
+
+
+def _peer_versions() -> str:
+    pkg = json.loads((BENCH / "peers" / "package.json").read_text())["dependencies"]
+    return ", ".join(f"{k} {v}" for k, v in pkg.items() if k != "graphql")
+
+
+def _quiesce(proc: Proc, timeout: float = 20.0) -> None:
+    """Wait until the gateway is idle (under 5% of a core for 0.3 s): abandoned warm-up requests
+    must not be billed to the measured run."""
+    deadline = time.monotonic() + timeout
+    last = proc.cpu_ms()
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = proc.cpu_ms()
+        if now - last < 15:
+            return
+        last = now
+
+
+def _subgraph_fetches(subgraphs: list[Proc]) -> int | None:
+    """Requests the bench subgraphs have answered so far (GET /stats); None for other subgraphs."""
+    import orjson
+
+    total = 0
+    for p in subgraphs:
+        if p.stats_url is None:
+            return None
+        try:
+            with urllib.request.urlopen(p.stats_url, timeout=5) as r:
+                total += orjson.loads(r.read())["requests"]
+        except OSError:
+            return None
+    return total
+
+
 def _orders_fixture(orders_port: int) -> tuple[str, dict[str, Any]]:
     """An order that has a payment and a delivery, and a valid placeOrder input, read from orders."""
     import orjson
@@ -299,14 +358,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", "guild,scale,orders"),
                         help="comma list of guild, scale, orders (default: all)")
-    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,apollo,hive,hive-rr"),
-                        help="comma list of fedgate, apollo, hive, hive-rr")
+    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-native,apollo,hive,hive-rr"),
+                        help="comma list of fedgate, fedgate-native, fedgate-nodedup, apollo, hive, hive-rr")
     args = parser.parse_args(argv)
     _preflight()
     only = set(args.only.split(","))
     wanted = args.gateways.split(",")
     settings = Settings()
-    available = {g.name: g for g in [fedgate(), *peers()]}
+    available = {g.name: g for g in [fedgate(), fedgate(variant="native"), fedgate(variant="nodedup"), *peers()]}
     gateways = [available[n] for n in wanted if n in available]
     if any(g.peer for g in gateways) and not (BENCH / "peers" / "node_modules").is_dir():
         log("bench/peers/node_modules is missing (run bench/run.sh): peers skipped")

@@ -13,7 +13,7 @@ import orjson
 from .gateways import BENCH, ROOT
 from .procs import Proc, wait_http
 
-WORKLOADS = BENCH / "workloads"
+FIXTURES = BENCH / "fixtures"
 
 
 @dataclass
@@ -85,12 +85,15 @@ def guild_subgraphs(base_port: int, logdir: Path) -> tuple[list[Proc], dict[str,
          f"http://127.0.0.1:{port}/health")
         for name, port in ports.items()
     ]
-    return _start_all(specs, logdir), ports
+    procs = _start_all(specs, logdir)
+    for proc, port in zip(procs, ports.values(), strict=True):
+        proc.stats_url = f"http://127.0.0.1:{port}/stats"
+    return procs, ports
 
 
 def guild_supergraph(ports: dict[str, int], out: Path) -> Path:
     """The benchmark's supergraph with its subgraph URLs pointed at our ports."""
-    sdl = (WORKLOADS / "guild-supergraph.graphql").read_text()
+    sdl = (FIXTURES / "guild-supergraph.graphql").read_text()
     for name, port in ports.items():
         sdl = re.sub(rf'http://127\.0\.0\.1:\d+/{name}"', f'http://127.0.0.1:{port}/{name}"', sdl)
     path = out / "guild-supergraph.graphql"
@@ -99,8 +102,8 @@ def guild_supergraph(ports: dict[str, int], out: Path) -> Path:
 
 
 def guild_load() -> Load:
-    body = _body((WORKLOADS / "guild-testquery.graphql").read_text())
-    expected = (WORKLOADS / "guild-testquery.expected.json").read_bytes()
+    body = _body((FIXTURES / "guild-testquery.graphql").read_text())
+    expected = (FIXTURES / "guild-testquery.expected.json").read_bytes()
     return Load("TestQuery", [body], check_equal_to(expected))
 
 
