@@ -28,7 +28,7 @@ class RetryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="Retry queries on connection refused/reset, timeouts, 502/503/504.")
-    max_attempts: int = Field(default=8, ge=1, description="Attempts per fetch, the first included.")
+    max_attempts: int = Field(default=10, ge=1, description="Attempts per fetch, the first included.")
     backoff_base: float = Field(default=0.05, gt=0, description="Seconds before the first retry (doubled each time).")
     backoff_max: float = Field(default=1.0, gt=0, description="Cap on one backoff (half fixed, half jitter).")
     retry_mutations: bool = Field(default=False, description="Also retry mutations (only for idempotent subgraphs).")
@@ -81,6 +81,10 @@ class TrafficShapingConfig(BaseModel):
     max_keepalive_connections: int = Field(default=512, ge=0, description="Idle connections kept open.")
     keepalive_expiry: float = Field(default=5.0, gt=0, description="Seconds an idle connection is kept.")
     http2: bool = Field(default=False, description="Speak HTTP/2 to subgraphs (httpx client; needs `h2`).")
+    dedup_ignore_headers: list[str] = Field(
+        default_factory=lambda: ["x-request-id", "traceparent", "tracestate", "baggage", "b3"],
+        description="Headers that do not change a subgraph's answer: fetches differing only in them are shared.",
+    )
 
     def for_subgraph(self, name: str) -> SubgraphTrafficConfig:
         """The settings that apply to subgraph `name`: `all`, with the keys `subgraphs.<name>` sets."""

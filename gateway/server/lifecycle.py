@@ -196,10 +196,9 @@ class Lifecycle:
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body) of `/ready`: 503 while draining or before a supergraph is loaded."""
-        circuits_of = getattr(self.state.transport, "circuit_states", None)
         body: dict[str, Any] = {
             "status": "ready",
-            "circuits": circuits_of() if circuits_of is not None else {},
+            "circuits": _circuit_states(self.state.transport),
             "supergraph": {"reloads": self.reloads, "refused": self.refused, "last_error": self.last_error},
         }
         if self.draining:
@@ -233,6 +232,18 @@ class Lifecycle:
             await app(scope, receive, send_closing)
 
         return wrapped
+
+
+def _circuit_states(transport: Any) -> dict[str, str]:
+    """The circuit states of the ResilientTransport inside `transport` (it may be wrapped)."""
+    for _ in range(5):
+        if transport is None:
+            break
+        states = getattr(transport, "circuit_states", None)
+        if states is not None:
+            return dict(states())
+        transport = getattr(transport, "inner", None) or getattr(transport, "base", None)
+    return {}
 
 
 def _digest(text: str) -> str:

@@ -59,6 +59,7 @@ class ResilientTransport:
         self.traffic = traffic or TrafficShapingConfig()
         self._subgraphs: dict[str, _Subgraph] = {}
         self._inflight: dict[_DedupKey, _Shared] = {}
+        self._ignored = frozenset(h.lower() for h in self.traffic.dedup_ignore_headers)
 
     def _subgraph(self, name: str) -> _Subgraph:
         sub = self._subgraphs.get(name)
@@ -87,7 +88,8 @@ class ResilientTransport:
         mutation = is_mutation(body)
         if mutation or not sub.config.deduplicate_query:
             return await self._fetch(sub, url, body, headers, mutation)
-        key: _DedupKey = (subgraph_name, url, body, tuple(sorted(headers.items())) if headers else ())
+        varying = tuple(sorted((k, v) for k, v in headers.items() if k.lower() not in self._ignored)) if headers else ()
+        key: _DedupKey = (subgraph_name, url, body, varying)
         shared = self._inflight.get(key)
         if shared is None:
             task = asyncio.ensure_future(self._fetch(sub, url, body, headers, mutation))
