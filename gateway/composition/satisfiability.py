@@ -59,10 +59,7 @@ class _Checker:
         self.errors: list[CompositionError] = []
         self._keys: dict[tuple[int, str], list[tuple[str, SelectionSetNode | None, bool]]] = {}
         self._jumps: dict[tuple[Pos, frozenset[tuple[int, str]]], list[Pos]] = {}
-        # Object types standing behind an @interfaceObject somewhere: their paths are not modelled.
-        itf_objects = {t.name for sub in subs for t in sub.types.values() if sub.is_interface_object(t)}
-        self.behind_interface_object = {
-            t.name for t in sg.types.values() if t.kind == OBJECT and set(t.implements) & itf_objects} | itf_objects
+
 
     # -- subgraph facts -----------------------------------------------------------------------------
 
@@ -87,8 +84,6 @@ class _Checker:
         t = s.type(pos.type)
         if t is None:
             return None
-        if s.is_interface_object(t):
-            raise _Unproven
         f = t.fields.get(fname)
         if f is None:
             return None
@@ -161,26 +156,30 @@ class _Checker:
         if cached is not None:
             return cached
         reached = [pos]
-        seen = {pos.sub}
+        seen = {(pos.sub, tname)}
         guard = guard | {(pos.sub, tname)}
+        # Targets: the same type elsewhere, and @interfaceObject stand-ins of the interfaces it implements.
+        targets = [(i, tname) for i, s in enumerate(self.subs) if s.type(tname) is not None]
+        mt = self.sg.types.get(tname)
+        if mt is not None and mt.kind == OBJECT:
+            for itf in mt.implements:
+                for i, s in enumerate(self.subs):
+                    it = s.type(itf)
+                    if it is not None and s.is_interface_object(it):
+                        targets.append((i, itf))
         changed = True
         while changed:
             changed = False
-            for i, s in enumerate(self.subs):
-                if i in seen or (i, tname) in guard:
+            for i, target in targets:
+                if (i, target) in seen or (i, target) in guard:
                     continue
-                t = s.type(tname)
-                if t is None:
-                    continue
-                if s.is_interface_object(t):
-                    raise _Unproven
-                for _, sel, resolvable in self.keys(i, tname):
+                for _, sel, resolvable in self.keys(i, target):
                     if not resolvable or sel is None:
                         continue
-                    inner = guard | {(i, tname)}
+                    inner = guard | {(i, target)}
                     if any(self.can_fetch(r, sel, inner) for r in reached):
-                        reached.append(Pos(i, tname))
-                        seen.add(i)
+                        reached.append(Pos(i, target))
+                        seen.add((i, target))
                         changed = True
                         break
         self._jumps[cache_key] = reached[1:]
@@ -253,19 +252,19 @@ class _Checker:
             if t.kind in (INTERFACE, UNION):
                 for o in self.possible_types(t):
                     try:
-                        down = self.downcast(alts, o)
+                        down, stuck = self.downcast(alts, o)
                     except _Unproven:
                         continue
                     if down:
                         stack.append((o, down, path + [("fragment", o)], op))
+                    elif stuck:
+                        self.report_interface_object(stuck, path + [("fragment", o)], op)
         return self.errors
 
     def advance(
         self, alts: frozenset[Pos], api_type: str, f: MField, path: list[tuple[str, str]], op: str
     ) -> frozenset[Pos] | None:
         """Positions after taking field `f`; empty when no position can take it; None to stop silently."""
-        if api_type in self.behind_interface_object:
-            raise _Unproven
         out: set[Pos] = set()
         direct: list[tuple[int, SField]] = []
         exploded_ok = False
@@ -307,8 +306,10 @@ class _Checker:
                 ok = True
         return ok
 
-    def downcast(self, alts: frozenset[Pos], obj: str) -> frozenset[Pos]:
+    def downcast(self, alts: frozenset[Pos], obj: str) -> tuple[frozenset[Pos], list[Pos]]:
+        """Positions after `... on obj`, and the @interfaceObject positions that could not find out."""
         out: set[Pos] = set()
+        stuck: list[Pos] = []
         for pos in alts:
             if pos.type == obj:
                 out.add(pos)
@@ -318,10 +319,26 @@ class _Checker:
             if t is None:
                 continue
             if s.is_interface_object(t):
-                raise _Unproven
+                # Only a subgraph with the real interface and a resolvable key can tell the runtime type.
+                found = False
+                for i, other in enumerate(self.subs):
+                    it = other.type(pos.type)
+                    if it is None or it.kind != INTERFACE:
+                        continue
+                    for _, sel, resolvable in self.keys(i, pos.type):
+                        if resolvable and sel is not None and self.can_fetch(pos, sel, frozenset()):
+                            found = True
+                            if obj in other.possible_runtime_types(pos.type):
+                                out.add(Pos(i, obj))
+                            break
+                if found:
+                    out.add(pos)  # Apollo's "fake downcast": the @interfaceObject position stays usable
+                else:
+                    stuck.append(pos)
+                continue
             if t.kind in (INTERFACE, UNION) and obj in s.possible_runtime_types(pos.type):
                 out.add(Pos(pos.sub, obj, pos.provided))
-        return frozenset(out)
+        return frozenset(out), stuck
 
     def check_runtime_types(
         self, api_type: str, f: MField, direct: list[tuple[int, SField]], path: list[tuple[str, str]], op: str
@@ -440,6 +457,16 @@ class _Checker:
                         out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{fields}") of '
                                    f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"')
         return out
+
+    def report_interface_object(self, stuck: list[Pos], path: list[tuple[str, str]], op: str) -> None:
+        witness = self.witness(path, op, composite=True)
+        parts = [f'- from subgraph "{self.names[p.sub]}": no subgraph can be reached to resolve the implementation '
+                 f'type of @interfaceObject type "{p.type}".' for p in sorted(stuck, key=lambda p: p.sub)]
+        self.errors.append(CompositionError(
+            "SATISFIABILITY_ERROR",
+            f"The following supergraph API query:\n{witness}\ncannot be satisfied by the subgraphs because:\n"
+            + "\n".join(parts),
+            sorted({self.names[p.sub] for p in stuck})))
 
     def report(self, alts: frozenset[Pos], api_type: str, f: MField, path: list[tuple[str, str]], op: str) -> None:
         assert f.type is not None

@@ -20,8 +20,6 @@ CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exis
 # Cases whose code we do not produce yet (strict: an unexpected pass fails, so the list shrinks).
 KNOWN_GAPS = {
     "contextual_argument",
-    "fuzz_simple_interface_object_unresolvable_key_21",
-    "fuzz_typename_drop_key_1",
 }
 
 
