@@ -44,6 +44,7 @@ log = logging.getLogger("fedgate.execution")
 node_span: Any = None
 
 _REPS_KEY = b'"representations":['
+_REQUESTS: dict[str, Any] = {}  # subgraph -> its fedgate_subgraph_requests_total child (labels() is slow)
 
 
 class Executor:
@@ -174,7 +175,10 @@ class _Run:
                 error_dict(f"No URL for subgraph '{service}'.", SUBGRAPH_REQUEST_FAILED, serviceName=service)
             )
             return None, []
-        SUBGRAPH_REQUESTS.labels(service).inc()
+        counter = _REQUESTS.get(service)
+        if counter is None:
+            counter = _REQUESTS[service] = SUBGRAPH_REQUESTS.labels(service)
+        counter.inc()
         try:
             response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
         except TransportError as exc:
