@@ -127,3 +127,13 @@ async def test_identical_concurrent_queries_share_one_upstream_call(scripted):
     shared[0].body["data"]["n"] = "changed"  # each waiter owns its body: the executor merges into it
     assert all(r.body["data"]["n"] != "changed" for r in shared[1:])
     await resilient.aclose()
+
+
+async def test_http2_setting_builds_a_client_that_still_talks_to_http1_subgraphs(scripted):
+    # Over cleartext there is no ALPN: httpx with HTTP/2 enabled speaks HTTP/1.1 to uvicorn subgraphs.
+    client = SubgraphClient(TrafficShapingConfig(http2=True))
+    try:
+        response = await client.fetch("s", scripted.url, QUERY)
+    finally:
+        await client.aclose()
+    assert response == SubgraphResponse(200, {"data": {"n": 1}})
