@@ -50,6 +50,7 @@ class _Validator:
     def __init__(self, sub: Subgraph, pre_upgrade: bool = False) -> None:
         self.sub = sub
         self.pre_upgrade = pre_upgrade
+        self.missing_external: list[_FieldSetError] = []
         self.meta = Metadata(sub)
         self.errors: list[CompositionError] = []
 
@@ -255,11 +256,15 @@ class _Validator:
         except GraphQLSyntaxError as e:
             self.error(f"{code_base}_INVALID_FIELDS", head + e.message.replace("'", '"'))
             return None
+        self.missing_external = []
         try:
             self.walk(sel, parent, directive, False)
         except _FieldSetError as e:
             self.error(e.code, head + e.message)
             return None
+        # Missing @external is reported for every leaf (Apollo's onError does not stop the walk).
+        for missing in self.missing_external:
+            self.error(missing.code, head + missing.message)
         return sel
 
     def walk(self, sel: SelectionSetNode, parent: str, directive: str, external_in_parents: bool) -> None:
@@ -318,16 +323,17 @@ class _Validator:
             if (directive != "key" and s.selection_set is None and not external_in_parents and not is_external
                     and not self.pre_upgrade):  # fed1: the upgrade drops inactive @provides/@requires
                 if f.coordinate in self.meta.fake_externals:
-                    raise _FieldSetError(
+                    self.missing_external.append(_FieldSetError(
                         f"{code_base}_FIELDS_MISSING_EXTERNAL",
                         f'field "{f.coordinate}" should not be part of a @{directive} since it is already "effectively" '
                         "provided by this subgraph (while it is marked @external, it is a @key field of an extension "
                         "type, which are not internally considered external for historical/backward compatibility "
-                        "reasons)")
-                raise _FieldSetError(
-                    f"{code_base}_FIELDS_MISSING_EXTERNAL",
-                    f'field "{f.coordinate}" should not be part of a @{directive} since it is already provided by this '
-                    "subgraph (it is not marked @external)")
+                        "reasons)"))
+                else:
+                    self.missing_external.append(_FieldSetError(
+                        f"{code_base}_FIELDS_MISSING_EXTERNAL",
+                        f'field "{f.coordinate}" should not be part of a @{directive} since it is already provided by '
+                        "this subgraph (it is not marked @external)"))
             if s.selection_set is not None:
                 nested_external = external_in_parents or is_external
                 if not nested_external and t.kind == INTERFACE:
