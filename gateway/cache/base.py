@@ -27,8 +27,15 @@ class Cache(Protocol):
         """The values at `keys`, in order (None for a miss); one round trip."""
         ...
 
-    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
-        """Store each (key, value, ttl seconds)."""
+    async def set_many(
+        self, items: Sequence[tuple[str, bytes, float]], tags: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
+        """Store each (key, value, ttl seconds); add each (tag, key, ttl) to the tag's set, which lives at
+        least `ttl` seconds."""
+        ...
+
+    async def pop_tag(self, tag: str) -> list[str]:
+        """The keys added to `tag`'s set, removing the set."""
         ...
 
     async def delete(self, keys: Sequence[str]) -> None:

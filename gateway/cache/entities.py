@@ -35,7 +35,6 @@ _HIT = CACHE_HITS.labels("entity")
 _MISS = CACHE_MISSES.labels("entity")
 _ROOT_TAG = "-"
 _NO_STORE = -1.0
-_REF = b"@ref:"  # value of an index entry: the key of a cached result that contains an entity
 
 
 def parse_cache_control(value: str | None) -> tuple[float | None, bool, bool]:
@@ -138,48 +137,44 @@ class EntityCache:
     # -- invalidation ---------------------------------------------------------------------------
 
     async def invalidate(self, subgraph: str | None = None, typename: str | None = None, key: Any = None) -> int:
-        """Delete entries by subgraph, by type (every subgraph unless one is named), or by type and key."""
+        """Delete entries by subgraph, by type (every subgraph unless one is named), or by type and key.
+
+        By key, the entries that contain the entity (root fields, other entities) go too.
+        """
+        if typename is not None and key is not None:
+            keys = [k for tag in self.key_tags(typename, key, False) for k in await self.store.pop_tag(self._tag(typename, tag))]
+            if subgraph:
+                keys = [k for k in keys if k.startswith(f"{self.prefix}{subgraph}:")]
+            await self.store.delete(keys)
+            return len(keys)
         subgraphs = [subgraph] if subgraph else list(getattr(self.supergraph, "subgraph_urls", {}) or {})
-        prefixes: list[str] = []
-        for sg in subgraphs:
-            if typename is None:
-                prefixes.append(f"{self.prefix}{sg}:")
-            elif key is None:
-                prefixes.append(f"{self.prefix}{sg}:{typename}:")
-            else:
-                prefixes.extend(f"{self.prefix}{sg}:{typename}:{tag}:" for tag in self.key_tags(typename, key, False))
         count = 0
-        for prefix in prefixes:
-            count += await self._delete_tagged(prefix, typename is not None)
+        for sg in subgraphs:
+            count += await self.store.delete_prefix(f"{self.prefix}{sg}:" if typename is None else f"{self.prefix}{sg}:{typename}:")
         return count
 
-    async def _delete_tagged(self, prefix: str, holders_too: bool = True) -> int:
-        """Delete the entries under `prefix` and the entries that contain them (see `references`)."""
-        if holders_too:
-            found = await self.store.scan_prefix(prefix, 100_000)
-            holders = [value[len(_REF):].decode() for _, value in found if value.startswith(_REF)]
-            if holders:
-                await self.store.delete(holders)
-        return await self.store.delete_prefix(prefix)
-
     async def invalidate_returned(self, root: GraphQLObjectType | None, data: Any) -> None:
-        """Drop the cached entries of every entity a mutation returned."""
+        """Drop the cached entries of every entity a mutation returned (and of results containing them)."""
         found: set[tuple[str, str]] = set()
         _walk_entities(self, root, data, found)
+        keys: list[str] = []
         for typename, tag in found:
-            for sg in getattr(self.supergraph, "subgraph_urls", {}) or {}:
-                await self._delete_tagged(f"{self.prefix}{sg}:{typename}:{tag}:")
+            keys.extend(await self.store.pop_tag(self._tag(typename, tag)))
+        await self.store.delete(keys)
 
-    def references(self, key: str, parent: GraphQLObjectType | None, data: Any, ttl: float) -> list[tuple[str, bytes, float]]:
-        """Index entries that make `key` (a cached result) go when an entity it contains is invalidated."""
+    def _tag(self, typename: str, key_tag: str) -> str:
+        return f"{self.prefix}tag:{typename}:{key_tag}"
+
+    def tags(
+        self, key: str, own: tuple[str, str] | None, parent: GraphQLObjectType | None, data: Any, ttl: float
+    ) -> list[tuple[str, str, float]]:
+        """(tag set, `key`, ttl) for the entity stored at `key` (`own`: its type and key tag) and every
+        entity its data contains, so invalidating any of them by key removes this entry."""
         found: set[tuple[str, str]] = set()
+        if own is not None:
+            found.add(own)
         _walk_entities(self, parent, data, found)
-        if not found:
-            return []
-        sg = key[len(self.prefix):].split(":", 1)[0]
-        digest = key.rsplit(":", 1)[1]
-        ref = _REF + key.encode()
-        return [(f"{self.prefix}{sg}:{typename}:{tag}:r{digest}", ref, ttl) for typename, tag in found]
+        return [(self._tag(typename, tag), key, ttl) for typename, tag in found]
 
     def object_type(self, typename: str) -> GraphQLObjectType | None:
         """The supergraph's object type `typename` (None for interfaces and unknown names)."""
@@ -337,8 +332,8 @@ class EntityCacheRun:
         self._part(ttl, private)
         if ttl > 0:
             value = orjson.dumps({"x": time.time() + ttl, "d": data})
-            refs = self.cache.references(key, self.prepared.root_type, data, ttl)
-            await self.cache.store.set_many([(key, value, ttl), *refs])
+            tags = self.cache.tags(key, None, self.prepared.root_type, data, ttl)
+            await self.cache.store.set_many([(key, value, ttl)], tags)
         return data, errors
 
     async def fetch_entities(
@@ -356,12 +351,12 @@ class EntityCacheRun:
             parsed = orjson.loads(rep)
             typename = parsed.get("__typename", "")
             scope = self._scope(subgraph, typename)
-            tags = self.cache.key_tags(typename, parsed, True) if scope[0] else []
+            key_tags = self.cache.key_tags(typename, parsed, True) if scope[0] else []
             typenames.append(typename)
             scopes.append(scope)
             keys.append(
-                self._entry_key(subgraph, typename, tags[0], selection, self.vary_digest, scope[3] or "", rep)
-                if tags
+                self._entry_key(subgraph, typename, key_tags[0], selection, self.vary_digest, scope[3] or "", rep)
+                if key_tags
                 else None
             )
         lookup = [k for k in keys if k is not None]
@@ -397,6 +392,7 @@ class EntityCacheRun:
             self.no_store = True
             return {**data, "_entities": results}, [_remap(err, misses) for err in errors]
         stores: list[tuple[str, bytes, float]] = []
+        tags: list[tuple[str, str, float]] = []
         for j, i in enumerate(misses):
             key = keys[i]
             entity = fetched[j]
@@ -415,9 +411,10 @@ class EntityCacheRun:
             self._part(ttl, private)
             if ttl > 0:
                 stores.append((key, orjson.dumps({"x": now + ttl, "d": entity}), ttl))
-                stores.extend(self.cache.references(key, self.cache.object_type(typenames[i]), entity, ttl))
+                own = (typenames[i], key.split(":")[-2])
+                tags.extend(self.cache.tags(key, own, self.cache.object_type(typenames[i]), entity, ttl))
         if stores:
-            await self.cache.store.set_many(stores)
+            await self.cache.store.set_many(stores, tags)
         return {**data, "_entities": results}, errors
 
 

@@ -11,10 +11,11 @@ from typing import Generic, TypeVar
 class MemoryCache:
     """At most `max_entries` entries, least recently used evicted first; expired entries read as misses."""
 
-    __slots__ = ("_data", "max_entries", "_clock")
+    __slots__ = ("_data", "_tags", "max_entries", "_clock")
 
     def __init__(self, max_entries: int = 100_000, clock: object = time.monotonic) -> None:
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._tags: OrderedDict[str, tuple[float, set[str]]] = OrderedDict()
         self.max_entries = max_entries
         self._clock = clock
 
@@ -40,8 +41,10 @@ class MemoryCache:
         now = self._now()
         return [self._get(key, now) for key in keys]
 
-    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
-        """Store each (key, value, ttl seconds), evicting the least recently used when full."""
+    async def set_many(
+        self, items: Sequence[tuple[str, bytes, float]], tags: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
+        """Store each (key, value, ttl seconds), evicting the least recently used when full; tag keys."""
         now = self._now()
         data = self._data
         for key, value, ttl in items:
@@ -51,6 +54,28 @@ class MemoryCache:
             data.move_to_end(key)
         while len(data) > self.max_entries:
             data.popitem(last=False)
+        if tags:
+            self._tag(tags, now)
+
+    def _tag(self, tags: Sequence[tuple[str, str, float]], now: float) -> None:
+        sets = self._tags
+        for tag, key, ttl in tags:
+            entry = sets.get(tag)
+            if entry is None or entry[0] <= now:
+                entry = (now + ttl, set())
+            members = entry[1]
+            members.add(key)
+            sets[tag] = (max(entry[0], now + ttl), members)
+            sets.move_to_end(tag)
+        while len(sets) > self.max_entries:
+            sets.popitem(last=False)
+
+    async def pop_tag(self, tag: str) -> list[str]:
+        """The keys tagged with `tag` (the tag is forgotten)."""
+        entry = self._tags.pop(tag, None)
+        if entry is None or entry[0] <= self._now():
+            return []
+        return sorted(entry[1])
 
     async def delete(self, keys: Sequence[str]) -> None:
         """Remove `keys`."""

@@ -92,9 +92,11 @@ class RedisCache:
         values: Any = await self._run("MGET", lambda: self._redis.mget(list(keys)), None)
         return list(values) if values is not None else [None] * len(keys)
 
-    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
-        """Store each (key, value, ttl) in one pipelined round trip."""
-        if not items:
+    async def set_many(
+        self, items: Sequence[tuple[str, bytes, float]], tags: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
+        """Store each (key, value, ttl) and tag keys (SADD; the set's expiry only grows) in one round trip."""
+        if not items and not tags:
             return
 
         async def call() -> Any:
@@ -102,9 +104,26 @@ class RedisCache:
             for key, value, ttl in items:
                 if ttl > 0:
                     pipe.set(key, value, px=max(1, int(ttl * 1000)))
+            for tag, key, ttl in tags:
+                seconds = max(1, int(ttl + 0.999))
+                pipe.sadd(tag, key)
+                pipe.expire(tag, seconds, nx=True)
+                pipe.expire(tag, seconds, gt=True)
             return await pipe.execute()
 
         await self._run("SET", call, None)
+
+    async def pop_tag(self, tag: str) -> list[str]:
+        """The keys tagged with `tag`, and the tag's set removed (one MULTI round trip)."""
+
+        async def call() -> list[str]:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.smembers(tag)
+            pipe.unlink(tag)
+            members, _ = await pipe.execute()
+            return sorted(m.decode() for m in members)
+
+        return await self._run("SMEMBERS", call, [])
 
     async def delete(self, keys: Sequence[str]) -> None:
         """Remove `keys`."""

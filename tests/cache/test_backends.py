@@ -35,6 +35,9 @@ async def test_memory_backend_is_a_bounded_lru_with_ttl():
     await cache.set_many([("p:1", b"x", 5), ("p:2", b"y", 5), ("q", b"z", 5)])
     assert await cache.delete_prefix("p:") == 2
     assert await cache.get_many(["p:1", "q"]) == [None, b"z"]
+    await cache.set_many([("r", b"1", 5)], [("tag:a", "r", 5), ("tag:a", "q", 50)])
+    assert await cache.pop_tag("tag:a") == ["q", "r"]
+    assert await cache.pop_tag("tag:a") == []
 
 
 async def test_redis_backend_round_trips_and_deletes_by_prefix(redis_server, key_prefix):
@@ -48,6 +51,10 @@ async def test_redis_backend_round_trips_and_deletes_by_prefix(redis_server, key
     await cache.set_many([(keys[0], b"short", 0.05)])
     await asyncio.sleep(0.1)
     assert await cache.get(keys[0]) is None
+    tag = f"{key_prefix}tag:t"
+    await cache.set_many([(keys[1], b"v", 30)], [(tag, keys[1], 30), (tag, keys[2], 5)])
+    assert await cache.pop_tag(tag) == sorted([keys[1], keys[2]])
+    assert await cache.pop_tag(tag) == []
     await cache.aclose()
 
 
