@@ -166,13 +166,13 @@ class EntityCache:
         return f"{self.prefix}tag:{typename}:{key_tag}"
 
     def tags(
-        self, key: str, own: tuple[str, str] | None, parent: GraphQLObjectType | None, data: Any, ttl: float
+        self, key: str, own: tuple[str, dict[str, Any]] | None, parent: GraphQLObjectType | None, data: Any, ttl: float
     ) -> list[tuple[str, str, float]]:
-        """(tag set, `key`, ttl) for the entity stored at `key` (`own`: its type and key tag) and every
-        entity its data contains, so invalidating any of them by key removes this entry."""
+        """(tag set, `key`, ttl) for the entity stored at `key` (`own`: its type and what is known of it:
+        every key it has), and every entity its data contains, so invalidating any of them removes it."""
         found: set[tuple[str, str]] = set()
         if own is not None:
-            found.add(own)
+            found.update((own[0], tag) for tag in self.key_tags(own[0], own[1], False))
         _walk_entities(self, parent, data, found)
         return [(self._tag(typename, tag), key, ttl) for typename, tag in found]
 
@@ -347,8 +347,10 @@ class EntityCacheRun:
         keys: list[str | None] = []
         scopes: list[tuple[bool, float, bool, str | None]] = []
         typenames: list[str] = []
+        parsed_reps: list[dict[str, Any]] = []
         for rep in reps:
             parsed = orjson.loads(rep)
+            parsed_reps.append(parsed)
             typename = parsed.get("__typename", "")
             scope = self._scope(subgraph, typename)
             key_tags = self.cache.key_tags(typename, parsed, True) if scope[0] else []
@@ -411,7 +413,7 @@ class EntityCacheRun:
             self._part(ttl, private)
             if ttl > 0:
                 stores.append((key, orjson.dumps({"x": now + ttl, "d": entity}), ttl))
-                own = (typenames[i], key.split(":")[-2])
+                own = (typenames[i], {**parsed_reps[i], **entity})
                 tags.extend(self.cache.tags(key, own, self.cache.object_type(typenames[i]), entity, ttl))
         if stores:
             await self.cache.store.set_many(stores, tags)
