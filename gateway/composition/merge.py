@@ -47,7 +47,7 @@ Sources = dict[int, Any]
 
 # Directives whose applications are merged into the supergraph.
 BUILTIN_MERGED = ("deprecated", "specifiedBy")
-COMPOSED_BY_DEFAULT = ("tag", "inaccessible")
+COMPOSED_BY_DEFAULT = ("tag", "inaccessible", "context")
 
 
 def graph_enum_names(names: list[str]) -> dict[str, str]:
@@ -128,6 +128,7 @@ class Merger:
         self.enum_usage: dict[str, tuple[str, dict[str, str]]] = {}
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
         self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
+        self.composed: dict[str, Any] = {}  # @composeDirective-d directives by name in the supergraph
         self.inaccessible_used = any(
             d.name == "inaccessible" for s in subgraphs for d in _all_applied(s))
         self.tag_used = any(d.name == "tag" for s in subgraphs for d in _all_applied(s))
@@ -161,7 +162,9 @@ class Merger:
         return out
 
     def is_merged_directive(self, d: Applied) -> bool:
-        return d.name in BUILTIN_MERGED or d.name in COMPOSED_BY_DEFAULT
+        if d.federation:
+            return d.name in COMPOSED_BY_DEFAULT
+        return d.name in BUILTIN_MERGED or d.name in self.composed
 
     # -- entry point -------------------------------------------------------------------------------
 
@@ -173,7 +176,14 @@ class Merger:
         if self.inaccessible_used:
             sg.links.append(MDirective("link", [
                 ("url", gql_string("https://specs.apollo.dev/inaccessible/v0.2")), ("for", "SECURITY")]))
+        if any(d.name == "context" for sub in self.subs for d in _all_applied(sub)):
+            sg.links.append(MDirective("link", [
+                ("url", gql_string("https://specs.apollo.dev/context/v0.1")), ("for", "SECURITY")]))
+            sg.uses_context = True
         self.validate_import_names()
+        if self.errors:
+            return sg
+        self.add_composed_directives()
         if self.errors:
             return sg
         self.add_types_shallow()
@@ -203,6 +213,28 @@ class Merger:
             if not self.errors:
                 self.validate_inaccessible()
         return sg
+
+    def add_composed_directives(self) -> None:
+        """`@composeDirective`: link the feature (latest minor) and keep the directive's definition."""
+        from .compose_directives import collect_composed_directives
+
+        composed, errors = collect_composed_directives(self.subs)
+        self.errors.extend(errors)
+        self.composed = composed
+        by_url: dict[str, list[str]] = {}
+        for c in composed.values():
+            imp = gql_string(f"@{c.name}") if c.name == c.original else \
+                f"{{name: {gql_string('@' + c.original)}, as: {gql_string('@' + c.name)}}}"
+            by_url.setdefault(c.link.url, []).append(imp)
+        for url, imports in by_url.items():
+            self.sg.links.append(MDirective("link", [("url", gql_string(url)), ("import", "[" + ", ".join(imports) + "]")]))
+        for c in composed.values():
+            d = c.definition
+            md = MDirectiveDef(name=c.name, locations=list(d.locations), repeatable=d.repeatable,
+                               description=d.description)
+            for a in d.args.values():
+                md.args[a.name] = MArgument(name=a.name, type=a.type, default=a.default, description=a.description)
+            self.sg.directive_defs[c.name] = md
 
     def validate_import_names(self) -> None:
         """Composed-by-default directives must be imported under one name everywhere."""
@@ -378,10 +410,14 @@ class Merger:
 
     def merge_applied_directive(self, name: str, sources: Sources, dest: Any) -> None:
         per_source: list[list[Applied]] = []
-        for s in sources.values():
+        for i, s in sources.items():
             if s is None:
                 continue
             ds = s.all(name)
+            if name == "context":
+                # The context spec's static transform: names are made unique per subgraph.
+                ds = [Applied(d.name, {"name": StringValueNode(value=f"{self.names[i]}__{d.str_arg('name')}")},
+                              d.block, d.node, d.federation) for d in ds]
             if ds:
                 per_source.append(ds)
         if not per_source:
@@ -393,7 +429,7 @@ class Merger:
         def printed(d: Applied) -> MDirective:
             return MDirective(name, [(k, print_value(v)) for k, v in d.args.items()])
 
-        repeatable = name == "tag"
+        repeatable = name in ("tag", "context") or (name in self.composed and self.composed[name].definition.repeatable)
         if repeatable:
             seen: list[str] = []
             for ds in per_source:
@@ -796,6 +832,20 @@ class Merger:
                 args.append(("usedOverridden", "true"))
             if label is not None:
                 args.append(("overrideLabel", gql_string(label)))
+            context_args = []
+            for a in f.args.values():
+                fc = a.get("fromContext")
+                if fc is None:
+                    continue
+                parsed = parse_context(fc.str_arg("field") or "")
+                if parsed is None:
+                    continue
+                ctx_name, selection = parsed
+                context_args.append(
+                    f"{{context: {gql_string(f'{self.names[i]}__{ctx_name}')}, name: {gql_string(a.name)}, "
+                    f"type: {gql_string(type_str(a.type))}, selection: {gql_string(selection)}}}")
+            if context_args:
+                args.append(("contextArguments", "[" + ", ".join(context_args) + "]"))
             dest.join.append(MDirective("join__field", args))
 
     # -- type references -------------------------------------------------------------------------------
@@ -1251,6 +1301,14 @@ class Merger:
                              f'Interface field "{itf}.{fname}" is declared in {subgraph_names(declaring)} but type '
                              f'"{t.name}", which implements "{itf}" only in {subgraph_names(impl_subs)} does not have '
                              f'field "{fname}".', declaring + impl_subs)
+
+
+def parse_context(value: str) -> tuple[str, str] | None:
+    """`$ctx { prop }` -> ("ctx", " { prop }") (federation's parseContext)."""
+    m = re.match(r"^\s*\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", value, re.DOTALL)
+    if not m:
+        return None
+    return m.group(1), m.group(2)
 
 
 def _all_applied(s: Subgraph) -> list[Applied]:

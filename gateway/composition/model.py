@@ -93,3 +93,4 @@ class Supergraph:
     directive_defs: dict[str, MDirectiveDef] = field(default_factory=dict)
     schema_directives: list[MDirective] = field(default_factory=list)
     schema_description: str | None = None
+    uses_context: bool = False

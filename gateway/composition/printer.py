@@ -192,6 +192,10 @@ def print_supergraph(sg: Supergraph) -> str:
             directives["tag"] = _JOIN_DIRECTIVES["tag"]
         if "/inaccessible/" in url:
             directives["inaccessible"] = _JOIN_DIRECTIVES["inaccessible"]
+    if sg.uses_context:
+        directives["context"] = "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION"
+        directives["context__fromContext"] = (
+            "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION")
     for name, d in sg.directive_defs.items():
         directives[name] = print_directive_def(d)
 
@@ -202,6 +206,8 @@ def print_supergraph(sg: Supergraph) -> str:
     types["join__Graph"] = "enum join__Graph {\n" + graph_values + "\n}"
     types["link__Import"] = "scalar link__Import"
     types["link__Purpose"] = _LINK_PURPOSE
+    if sg.uses_context:
+        types["context__ContextFieldValue"] = "scalar context__ContextFieldValue"
     if sg.join_version >= (0, 4):
         types["join__DirectiveArguments"] = "scalar join__DirectiveArguments"
     if sg.join_version >= (0, 5):

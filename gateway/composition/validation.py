@@ -418,6 +418,45 @@ class _Validator:
                        f'Invalid duplicate application of @shareable on field "{f.coordinate}": @shareable is only '
                        "repeatable on types prior to federation 2.2")
 
+    def check_contexts(self) -> None:
+        """@context / @fromContext (federation 2.8): the context exists and its selection is valid."""
+        from .merge import parse_context
+
+        setters: dict[str, list[SType]] = {}
+        for t in self.sub.types.values():
+            for d in t.all("context"):
+                setters.setdefault(d.str_arg("name") or "", []).append(t)
+        for t in self.sub.types.values():
+            for f in t.fields.values():
+                for a in f.args.values():
+                    fc = a.get("fromContext")
+                    if fc is None:
+                        continue
+                    coord = f"{f.coordinate}({a.name}:)"
+                    parsed = parse_context(fc.str_arg("field") or "")
+                    if parsed is None or not parsed[1].strip():
+                        self.error("NO_CONTEXT_IN_SELECTION",
+                                   f'@fromContext argument does not reference a context "{fc.str_arg("field")}".')
+                        continue
+                    name, selection = parsed
+                    if name not in setters:
+                        self.error("CONTEXT_NOT_SET", f'Context "{name}" is used at location "{coord}" but is never set.')
+                        continue
+                    try:
+                        sel = parse_field_set(selection.strip().removeprefix("{").removesuffix("}"))
+                    except GraphQLSyntaxError as e:
+                        self.error("CONTEXT_INVALID_SELECTION",
+                                   f'Context "{name}" is used in "{coord}" but the selection is invalid: {e.message}')
+                        continue
+                    for setter in setters[name]:
+                        missing = next((s for s in sel.selections if isinstance(s, FieldNode)
+                                        and s.name.value != "__typename" and s.name.value not in setter.fields), None)
+                        if missing is not None:
+                            self.error("CONTEXT_INVALID_SELECTION",
+                                       f'Context "{name}" is used in "{coord}" but the selection is invalid for type '
+                                       f'{setter.name}. Error: Cannot query field "{missing.name.value}" on type '
+                                       f'"{setter.name}".')
+
     def check_interface_keys_on_implementations(self, t: SType) -> None:
         from graphql import print_ast
 
@@ -444,4 +483,5 @@ def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[Composit
         return v.errors
     v.check_federation_definitions()
     v.check_types()
+    v.check_contexts()
     return v.errors

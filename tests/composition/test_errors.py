@@ -19,7 +19,6 @@ CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "composition" / "
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
 # Cases whose code we do not produce yet (strict: an unexpected pass fails, so the list shrinks).
 KNOWN_GAPS = {
-    "contextual_argument",
 }
 
 
