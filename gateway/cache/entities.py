@@ -295,11 +295,46 @@ class EntityCacheRun:
     # -- the two executor hooks -----------------------------------------------------------------
 
     async def fetch_root(self, run: Any, node: FetchNode, fetch: PreparedFetch) -> tuple[Any, list[Any]]:
-        """A root fetch: answered from the cache when a live entry exists, else sent and stored."""
+        """A root fetch: answered from the cache when a live entry exists, else sent and stored.
+
+        Any failure of the cache's own logic falls back to a plain fetch: the cache never costs a request.
+        """
+        sent: list[tuple[Any, list[Any]]] = []
+
+        async def send(body: bytes) -> tuple[Any, list[Any]]:
+            sent.append(await run._send(node, body))
+            return sent[-1]
+
+        try:
+            return await self._fetch_root(run, node, fetch, send)
+        except Exception:  # noqa: BLE001
+            log.exception("entity cache failed on a root fetch; fetching without it")
+            self.no_store = True
+            return sent[-1] if sent else await run._send(node, run._body(fetch, None))
+
+    async def fetch_entities(
+        self, run: Any, node: FetchNode, fetch: PreparedFetch, reps: list[bytes]
+    ) -> tuple[Any, list[Any]]:
+        """An `_entities` fetch: cached entities are taken as they are, only the misses are sent.
+
+        Any failure of the cache's own logic falls back to fetching every representation.
+        """
+
+        async def send(body: bytes) -> tuple[Any, list[Any]]:
+            return await run._send(node, body)  # type: ignore[no-any-return]
+
+        try:
+            return await self._fetch_entities(run, node, fetch, reps, send)
+        except Exception:  # noqa: BLE001
+            log.exception("entity cache failed on an entity fetch; fetching without it")
+            self.no_store = True
+            return await run._send(node, run._body(fetch, reps))  # type: ignore[no-any-return]
+
+    async def _fetch_root(self, run: Any, node: FetchNode, fetch: PreparedFetch, send: Any) -> tuple[Any, list[Any]]:
         body = run._body(fetch, None)
         subgraph = fetch.service_name
         if self.mutation:
-            data, errors = await run._send(node, body)
+            data, errors = await send(body)
             if type(data) is dict:
                 try:
                     await self.cache.invalidate_returned(self.prepared.schema.mutation_type, data)
@@ -310,7 +345,7 @@ class EntityCacheRun:
         usable, ttl, private, user = self._scope(subgraph, typename)
         if not usable:
             self.no_store = True
-            return await run._send(node, body)
+            return await send(body)
         key = self._entry_key(subgraph, typename, _ROOT_TAG, body, self.vary_digest, user or "")
         hit = self._decode(await self.cache.store.get(key), time.time())
         if hit is not None:
@@ -319,7 +354,7 @@ class EntityCacheRun:
             return hit[0], []
         _MISS.inc()
         self.last_response = None
-        data, errors = await run._send(node, body)
+        data, errors = await send(body)
         if errors or type(data) is not dict:
             self.no_store = True
             return data, errors
@@ -336,13 +371,12 @@ class EntityCacheRun:
             await self.cache.store.set_many([(key, value, ttl)], tags)
         return data, errors
 
-    async def fetch_entities(
-        self, run: Any, node: FetchNode, fetch: PreparedFetch, reps: list[bytes]
+    async def _fetch_entities(
+        self, run: Any, node: FetchNode, fetch: PreparedFetch, reps: list[bytes], send: Any
     ) -> tuple[Any, list[Any]]:
-        """An `_entities` fetch: cached entities are taken as they are, only the misses are sent."""
         subgraph = fetch.service_name
         if self.mutation:
-            return await run._send(node, run._body(fetch, reps))
+            return await send(run._body(fetch, reps))
         selection = fetch.body_prefix + self._variables(fetch, run)
         keys: list[str | None] = []
         scopes: list[tuple[bool, float, bool, str | None]] = []
@@ -383,7 +417,7 @@ class EntityCacheRun:
         if lookup:
             _MISS.inc(len(misses))
         self.last_response = None
-        data, errors = await run._send(node, run._body(fetch, [reps[i] for i in misses]))
+        data, errors = await send(run._body(fetch, [reps[i] for i in misses]))
         fetched = data.get("_entities") if type(data) is dict else None
         if type(fetched) is not list or len(fetched) != len(misses):
             self.no_store = True

@@ -152,3 +152,21 @@ async def test_a_fetch_with_errors_is_not_cached_and_its_error_paths_point_at_th
     assert entity_run.cache_control() == "no-store"
     await entity_run.fetch_entities(run, None, fetch, [_rep(1), _rep(2)])
     assert run.sent[1:] == [[_rep(2)], [_rep(2)]]  # the failed entity was asked for again
+
+
+class BrokenStore(MemoryCache):
+    """A backend with a bug: every read raises."""
+
+    async def get_many(self, keys: Any) -> list[bytes | None]:
+        raise RuntimeError("bug")
+
+
+async def test_a_failing_cache_falls_back_to_a_plain_fetch(supergraph):
+    entity_run, run, fetch = _setup([({"_entities": [{"isPaid": True}, {"isPaid": False}]}, [], None)], supergraph)
+    entity_run.cache.store = BrokenStore()
+
+    data, errors = await entity_run.fetch_entities(run, None, fetch, [_rep(1), _rep(2)])
+
+    assert data == {"_entities": [{"isPaid": True}, {"isPaid": False}]} and errors == []
+    assert run.sent == [[_rep(1), _rep(2)]]
+    assert entity_run.cache_control() == "no-store"
