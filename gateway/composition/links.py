@@ -114,12 +114,12 @@ def _parse_link(subgraph: str, directive: DirectiveNode, errors: list[Compositio
                 name = _str(fields.get("name"))
                 as_ = _str(fields.get("as"))
                 if unknown or name is None:
-                    from graphql import print_ast
+                    from .merge import print_value
 
                     what = f'Unknown field "{unknown[0]}"' if unknown else 'Missing "name" field'
                     errors.append(CompositionError(
                         "INVALID_LINK_DIRECTIVE_USAGE",
-                        f"[{subgraph}] {what} for sub-value {print_ast(item)} of @link(import:) argument.",
+                        f"[{subgraph}] {what} for sub-value {print_value(item)} of @link(import:) argument.",
                         [subgraph]))
                     continue
                 as_ = as_ or name

@@ -75,19 +75,22 @@ def gql_string(s: str) -> str:
 
 
 def print_value(v: ValueNode) -> str:
-    """Print a value the way Apollo does: block strings become ordinary strings."""
-    from graphql import ListValueNode, ObjectFieldNode, ObjectValueNode
+    """Print a value the way Apollo's valueToString does: `{a: 1}`, `[1, 2]`, plain (non-block) strings."""
+    from graphql import ListValueNode, ObjectValueNode
 
-    def plain(x: ValueNode) -> ValueNode:
-        if isinstance(x, StringValueNode):
-            return StringValueNode(value=x.value)
-        if isinstance(x, ListValueNode):
-            return ListValueNode(values=tuple(plain(y) for y in x.values))
-        if isinstance(x, ObjectValueNode):
-            return ObjectValueNode(fields=tuple(ObjectFieldNode(name=f.name, value=plain(f.value)) for f in x.fields))
-        return x
+    if isinstance(v, StringValueNode):
+        return gql_string(v.value)
+    if isinstance(v, ListValueNode):
+        return "[" + ", ".join(print_value(x) for x in v.values) + "]"
+    if isinstance(v, ObjectValueNode):
+        return "{" + ", ".join(f"{f.name.value}: {print_value(f.value)}" for f in v.fields) + "}"
+    return print_ast(v)
 
-    return print_ast(plain(v))
+
+def print_directive(node: Any) -> str:
+    """`@name(arg: value, ...)` with Apollo's value printing."""
+    args = ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in node.arguments or ())
+    return f"@{node.name.value}({args})" if args else f"@{node.name.value}"
 
 
 def value_key(v: ValueNode | None) -> str | None:
@@ -687,7 +690,7 @@ class Merger:
                 for d in f.directives:
                     if self.is_merged_directive(d):
                         self.err("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
-                                 f"[{self.names[i]}] Cannot apply merged directive {print_ast(d.node)} to external "
+                                 f"[{self.names[i]}] Cannot apply merged directive {print_directive(d.node)} to external "
                                  f'field "{f.coordinate}"', [self.names[i]])
         self.merge_description(without_external, lambda d: setattr(dest, "description", d), dest.coordinate)
         self.record_applied_directives(without_external, dest)
@@ -790,8 +793,8 @@ class Merger:
             self.err("EXTERNAL_ARGUMENT_DEFAULT_MISMATCH", mismatch_error_message(
                 f'Argument "{dest.coordinate}({aname}:)" has incompatible defaults across subgraphs (where '
                 f'"{dest.coordinate}" is marked @external): it has ', self.names, arg_sources,
-                lambda a: f"default value {print_ast(a.default)}" if a.default is not None else "no default value",
-                f"default value {print_ast(marg.default)}" if marg.default is not None else "no default value"))
+                lambda a: f"default value {print_value(a.default)}" if a.default is not None else "no default value",
+                f"default value {print_value(marg.default)}" if marg.default is not None else "no default value"))
 
     def needs_join_field(self, sources: Sources, parent: str, all_equal: bool, ctx: _FieldMergeContext) -> bool:
         if not all_equal:
@@ -992,8 +995,8 @@ class Merger:
             self.err(code, mismatch_error_message(
                 f'{kind} "{coordinate}" has incompatible default values across subgraphs: it has ', self.names,
                 sources,
-                lambda a: f"default value {print_ast(a.default)}" if a.default is not None else "no default value",
-                f"default value {print_ast(dest.default)}" if dest.default is not None else "no default value"),
+                lambda a: f"default value {print_value(a.default)}" if a.default is not None else "no default value",
+                f"default value {print_value(dest.default)}" if dest.default is not None else "no default value"),
                 [self.names[i] for i, s in sources.items() if s is not None])
         elif inconsistent:
             self.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE",
@@ -1020,7 +1023,7 @@ class Merger:
             if missing:
                 name = self.names[i]
                 self.err("INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE",
-                         f'[{name}] Interface type "{dest.name}" has a resolvable key ({print_ast(resolvable.node)}) in '
+                         f'[{name}] Interface type "{dest.name}" has a resolvable key ({print_directive(resolvable.node)}) in '
                          f'subgraph "{name}" but that subgraph is missing some of the supergraph implementation types of '
                          f'"{dest.name}". Subgraph "{name}" should define {_print_types(missing)} (and have '
                          f'{"them" if len(missing) > 1 else "it"} implement "{dest.name}").', [name])

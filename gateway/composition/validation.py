@@ -20,7 +20,7 @@ from graphql import (
 from .errors import CompositionError
 from .fieldsets import parse_field_set
 from .links import federation_directives
-from .merge import print_value
+from .merge import print_directive, print_value
 from .metadata import Metadata
 from .subgraph import (
     BUILTIN_DIRECTIVES,
@@ -250,7 +250,8 @@ class _Validator:
             self.error(f"{code_base}_INVALID_FIELDS_TYPE",
                        f'{prefix}, for @{directive}(fields: {shown}): Invalid value for argument "fields": must be a string.')
             return None
-        head = f"{prefix}, for @{directive}(fields: {print_value(value)}): "
+        shown_args = ", ".join(f"{k}: {print_value(v)}" for k, v in d.args.items())
+        head = f"{prefix}, for @{directive}({shown_args}): "
         try:
             sel = parse_field_set(value.value)
         except GraphQLSyntaxError as e:
@@ -273,12 +274,11 @@ class _Validator:
         assert t is not None
         for s in sel.selections:
             if s.directives:
-                from graphql import print_ast
 
                 raise _FieldSetError(
                     f"{code_base}_DIRECTIVE_IN_FIELDS_ARG",
                     f"cannot have directive applications in the @{directive}(fields:) argument but found "
-                    + ", ".join(print_ast(x) for x in s.directives) + ".")
+                    + ", ".join(print_directive(x) for x in s.directives) + ".")
             if isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else parent
                 if self.sub.type(cond) is None:
@@ -458,7 +458,6 @@ class _Validator:
                                        f'"{setter.name}".')
 
     def check_interface_keys_on_implementations(self, t: SType) -> None:
-        from graphql import print_ast
 
         for k in t.all("key"):
             if k.bool_arg("resolvable") is False:
@@ -468,10 +467,15 @@ class _Validator:
                 it = self.sub.type(impl)
                 if it is None:
                     continue
-                if not any(ik.str_arg("fields") == fields and ik.bool_arg("resolvable") is not False
-                           for ik in it.all("key")):
+                same = [ik for ik in it.all("key") if ik.str_arg("fields") == fields]
+                if not same:
                     self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
-                               f'Key {print_ast(k.node)} on interface type "{t.name}" is missing on implementation '
+                               f'Key {print_directive(k.node)} on interface type "{t.name}" is missing on implementation '
+                               f'type "{impl}".')
+                elif all(ik.bool_arg("resolvable") is False for ik in same):
+                    self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+                               f'Key {print_directive(k.node)} on interface type "{t.name}" should be resolvable on all '
+                               'implementation types, but is declared with argument "@key(resolvable:)" set to false in '
                                f'type "{impl}".')
 
 

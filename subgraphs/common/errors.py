@@ -21,10 +21,11 @@ class SubgraphError(GraphQLError):
 
 def parse_id(value: object, what: str) -> int:
     """Turn a GraphQL `ID` into a row id; an id that cannot exist is reported as NOT_FOUND."""
-    try:
-        row_id = int(str(value))
-    except ValueError:
-        raise SubgraphError(NOT_FOUND, f"{what} {value!r} does not exist") from None
+    text = str(value)
+    # Only the canonical decimal form names a row: int() would also take " 5", "0005", "5_0", "٥".
+    if not (text.isascii() and text.isdigit()) or text != str(int(text)):
+        raise SubgraphError(NOT_FOUND, f"{what} {value!r} does not exist")
+    row_id = int(text)
     if row_id < 1:
         raise SubgraphError(NOT_FOUND, f"{what} {value!r} does not exist")
     return row_id

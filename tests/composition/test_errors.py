@@ -18,8 +18,7 @@ from gateway.composition import SubgraphInput, compose
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "composition" / "errors"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
 # Cases whose code we do not produce yet (strict: an unexpected pass fails, so the list shrinks).
-KNOWN_GAPS = {
-}
+KNOWN_GAPS: set[str] = set()
 
 
 def _run(case: str) -> tuple[list[str], list[str]]:
@@ -39,3 +38,25 @@ def test_error_codes_match_apollo(case: str) -> None:
     expected = json.loads((CASES_DIR / case / "expected.json").read_text())
     codes, _ = _run(case)
     assert Counter(codes) == Counter(expected["codes"])
+
+
+# Cases whose messages still differ from Apollo's (satisfiability: Apollo also lists the subgraphs it
+# reached through keys, with "ignoring moving to ..." reasons; graphql-core's syntax error wording).
+MESSAGE_GAPS = {
+    "fuzz_abstract_types_unresolvable_key_232",
+    "fuzz_include_skip_unresolvable_key_88",
+    "fuzz_provides_on_interface_drop_type_33",
+    "fuzz_requires_requires_unresolvable_key_526",
+    "fuzz_requires_with_fragments_add_external_16",
+    "fuzz_requires_with_fragments_unresolvable_key_310",
+    "key_invalid_fields_syntax",
+}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c in MESSAGE_GAPS | KNOWN_GAPS else c
+             for c in CASES])
+def test_error_messages_match_apollo(case: str) -> None:
+    expected = json.loads((CASES_DIR / case / "expected.json").read_text())
+    _, messages = _run(case)
+    assert sorted(messages) == sorted(e["message"] for e in expected["errors"])
