@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
+import redis
 
 from gateway.cache import MemoryCache, RedisCache, parse_cache_control
 from gateway.cache.entities import EntityCache
@@ -76,6 +78,21 @@ async def test_redis_down_means_misses_then_the_cache_comes_back(own_redis):
     await asyncio.sleep(0.15)
     await cache.set_many([("k", b"again", 30)])
     assert await cache.get("k") == b"again"
+    await cache.aclose()
+
+
+async def test_a_slow_redis_counts_as_a_miss(own_redis):
+    cache = RedisCache(RedisCacheConfig(url=own_redis.url, timeout=0.1, retry_after=0.1))
+    await cache.set_many([("k", b"v", 30)])
+    blocker = threading.Thread(target=lambda: redis.Redis.from_url(own_redis.url).execute_command("DEBUG", "SLEEP", "0.5"))
+    blocker.start()
+    await asyncio.sleep(0.05)
+    before = _errors()
+    assert await cache.get("k") is None  # gave up after 0.1 s
+    assert _errors() == before + 1
+    blocker.join()
+    await asyncio.sleep(0.1)
+    assert await cache.get("k") == b"v"
     await cache.aclose()
 
 
