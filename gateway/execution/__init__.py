@@ -5,6 +5,7 @@ from gateway.execution.entities import (
     TypeMatcher,
     apply_rewrites,
     collect_at_path,
+    collect_entities,
     project_representation,
 )
 from gateway.execution.executor import Executor
@@ -30,6 +31,7 @@ __all__ = [
     "apply_rewrites",
     "coerce_variables",
     "collect_at_path",
+    "collect_entities",
     "deep_merge",
     "prepare_operation",
     "project_representation",

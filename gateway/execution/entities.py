@@ -110,6 +110,72 @@ def collect_at_path(
     return entities, paths
 
 
+def _flatten_list(value: list[Any], out: list[Any]) -> None:
+    for item in value:
+        if type(item) is list:
+            _flatten_list(item, out)
+        elif item is not None:
+            out.append(item)
+
+
+def collect_entities(root: dict[str, Any], path: FlattenPath, matcher: TypeMatcher) -> list[dict[str, Any]]:
+    """The objects at a Flatten `path`, in document order (as `collect_at_path`, without their paths).
+
+    This runs for every Flatten of every request, so it builds no response paths: they are only
+    needed to place errors, and `collect_at_path` recomputes them then.
+    """
+    current: list[Any] = [root]
+    for seg in path:
+        nxt: list[Any] = []
+        if seg == LIST:
+            for value in current:
+                if type(value) is list:
+                    for item in value:
+                        if type(item) is list:
+                            _flatten_list(item, nxt)
+                        elif item is not None:
+                            nxt.append(item)
+                else:
+                    nxt.append(value)
+        elif isinstance(seg, TypeCondition):
+            types = seg.types
+            for value in current:
+                if type(value) is list:
+                    flat: list[Any] = []
+                    _flatten_list(value, flat)
+                else:
+                    flat = [value]
+                for obj in flat:
+                    if type(obj) is dict:
+                        tn = obj.get("__typename")
+                        if tn is None or any(matcher.satisfies(tn, t) for t in types):
+                            nxt.append(obj)
+        else:
+            for value in current:
+                if type(value) is dict:
+                    child = value.get(seg)
+                    if child is not None:
+                        nxt.append(child)
+                elif type(value) is list:  # a list where the path has no `@`: iterate it anyway
+                    flat = []
+                    _flatten_list(value, flat)
+                    for obj in flat:
+                        if type(obj) is dict:
+                            child = obj.get(seg)
+                            if child is not None:
+                                nxt.append(child)
+        current = nxt
+    out: list[dict[str, Any]] = []
+    for value in current:
+        if type(value) is dict:
+            out.append(value)
+        elif type(value) is list:
+            flat = []
+            _flatten_list(value, flat)
+            out.extend(obj for obj in flat if type(obj) is dict)
+    return out
+
+
 class _MissingField(Exception):
     """A required field is absent: an earlier fetch failed, so this entity gets no representation."""
 

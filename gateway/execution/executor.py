@@ -23,6 +23,7 @@ from gateway.execution.entities import (
     TypeMatcher,
     apply_rewrites,
     collect_at_path,
+    collect_entities,
 )
 from gateway.execution.failures import failure_paths
 from gateway.execution.merge import deep_merge
@@ -254,9 +255,10 @@ class _Run:
             deep_merge(self.data, data)
 
     async def fetch_flatten(self, node: FetchNode, flatten: FlattenNode) -> None:
-        entities, paths = collect_at_path(self.data, flatten.path, self.matcher)
+        entities = collect_entities(self.data, flatten.path, self.matcher)
         if not entities:
             return
+        paths = _LazyPaths(self.data, flatten, self.matcher, entities)
         if node.requires is None:
             await self._fetch_reentry(node, entities, paths)
             return
@@ -288,7 +290,10 @@ class _Run:
         if raw_errors:
             failed_at = None
             if data is None:
-                failed_at = failure_paths(node.operation, [p for p, i in zip(paths, rep_index, strict=True) if i >= 0])
+                failed_at = failure_paths(
+                    node.operation,
+                    [p for p, i in zip(paths.get(), rep_index, strict=True) if i >= 0 and p is not None],
+                )
             self._add_errors(fetch.service_name, raw_errors, _EntityPaths(paths, rep_index), failed_at)
         if data is None:
             return
@@ -312,11 +317,12 @@ class _Run:
                 if type(result) is dict:
                     deep_merge(entity, result)
 
-    async def _fetch_reentry(self, node: FetchNode, entities: list[dict[str, Any]], paths: list[ResponsePath]) -> None:
+    async def _fetch_reentry(self, node: FetchNode, entities: list[dict[str, Any]], lazy: _LazyPaths) -> None:
         """A non-entity fetch under a Flatten: one request, merged at every object on the path."""
         fetch = self.prepared.fetches[id(node)]
         data, raw_errors = await self._send(node, self._body(fetch, None))
         if raw_errors:
+            paths = [p for p in lazy.get() if p is not None]
             self._add_errors(
                 fetch.service_name,
                 raw_errors,
@@ -330,13 +336,44 @@ class _Run:
                 deep_merge(entity, data)
 
 
+class _LazyPaths:
+    """The response paths of a Flatten's entities, computed only when an error needs them.
+
+    They are recomputed by walking the path again; if the data changed shape in between (a parallel
+    fetch replaced a list), entities are matched by identity and unmatched ones get no path (None).
+    """
+
+    __slots__ = ("root", "flatten", "matcher", "entities", "_paths")
+
+    def __init__(
+        self, root: dict[str, Any], flatten: FlattenNode, matcher: TypeMatcher, entities: list[dict[str, Any]]
+    ) -> None:
+        self.root = root
+        self.flatten = flatten
+        self.matcher = matcher
+        self.entities = entities
+        self._paths: list[ResponsePath | None] | None = None
+
+    def get(self) -> list[ResponsePath | None]:
+        if self._paths is None:
+            found, paths = collect_at_path(self.root, self.flatten.path, self.matcher)
+            if len(found) == len(self.entities) and all(a is b for a, b in zip(found, self.entities, strict=True)):
+                self._paths = list(paths)
+            else:
+                by_id: dict[int, ResponsePath] = {}
+                for obj, p in zip(found, paths, strict=True):
+                    by_id.setdefault(id(obj), p)
+                self._paths = [by_id.get(id(e)) for e in self.entities]
+        return self._paths
+
+
 class _EntityPaths:
     """Maps `["_entities", i, ...rest]` to the response path of every entity that used representation i."""
 
-    __slots__ = ("paths", "rep_index", "_by_rep")
+    __slots__ = ("lazy", "rep_index", "_by_rep")
 
-    def __init__(self, paths: list[ResponsePath], rep_index: list[int]) -> None:
-        self.paths = paths
+    def __init__(self, lazy: _LazyPaths, rep_index: list[int]) -> None:
+        self.lazy = lazy
         self.rep_index = rep_index
         self._by_rep: dict[int, list[ResponsePath]] | None = None
 
@@ -345,8 +382,8 @@ class _EntityPaths:
             return []
         if self._by_rep is None:
             by_rep: dict[int, list[ResponsePath]] = {}
-            for p, idx in zip(self.paths, self.rep_index, strict=True):
-                if idx >= 0:
+            for p, idx in zip(self.lazy.get(), self.rep_index, strict=True):
+                if idx >= 0 and p is not None:
                     by_rep.setdefault(idx, []).append(p)
             self._by_rep = by_rep
         rest = path[2:]

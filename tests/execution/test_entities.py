@@ -6,7 +6,14 @@ import orjson
 from graphql import build_schema
 from shop import FakeSupergraph
 
-from gateway.execution import TypeMatcher, apply_rewrites, collect_at_path, deep_merge, project_representation
+from gateway.execution import (
+    TypeMatcher,
+    apply_rewrites,
+    collect_at_path,
+    collect_entities,
+    deep_merge,
+    project_representation,
+)
 from gateway.planning.nodes import (
     LIST,
     KeyRenamer,
@@ -131,3 +138,26 @@ def test_entity_whose_type_no_fragment_matches_gets_no_representation():
     assert project_representation(movie, nested, MATCHER) is None
     book = {"__typename": "Book", "id": "1", "author": {"name": "x"}}
     assert project_representation(book, nested, MATCHER) == {"__typename": "Book", "author": {"name": "x"}}
+
+
+def test_collect_entities_matches_collect_at_path():
+    data = {
+        "media": [
+            {"__typename": "Book", "id": "1", "tags": [[{"k": 1}, None], [{"k": 2}]]},
+            None,
+            {"__typename": "Movie", "id": "2", "tags": [{"k": 3}]},
+            {"id": "3"},
+            [{"__typename": "Book", "id": "4"}],
+        ]
+    }
+    for path in [
+        ("media", LIST),
+        ("media", LIST, TypeCondition(("Book",))),
+        ("media", LIST, "tags", LIST, LIST),
+        ("media", "tags", LIST),
+        ("media", TypeCondition(("Movie",)), "tags"),
+        ("nothing", LIST),
+    ]:
+        entities, _ = collect_at_path(data, path, MATCHER)
+        fast = collect_entities(data, path, MATCHER)
+        assert len(fast) == len(entities) and all(a is b for a, b in zip(fast, entities, strict=True)), path
