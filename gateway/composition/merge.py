@@ -131,6 +131,8 @@ class Merger:
         self.enum_usage: dict[str, tuple[str, dict[str, str]]] = {}
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
         self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
+        # progressive @override: field coordinate -> [(label, overriding subgraph, overridden subgraph)]
+        self.labeled_overrides: dict[str, list[tuple[str, str, str]]] = {}
         self.composed: dict[str, Any] = {}  # @composeDirective-d directives by name in the supergraph
         self.inaccessible_used = any(
             d.name == "inaccessible" for s in subgraphs for d in _all_applied(s))
@@ -560,6 +562,13 @@ class Merger:
         gone = {i for i in ctx.used_overridden | ctx.unused_overridden if i not in ctx.labels}
         if gone:
             self.overridden[dest.coordinate] = {self.names[i] for i in gone}
+        losers = [i for i in ctx.used_overridden | ctx.unused_overridden if i in ctx.labels]
+        winners = [i for i in ctx.labels if i not in ctx.used_overridden | ctx.unused_overridden]
+        for loser in losers:
+            for winner in winners:
+                if ctx.labels[winner] == ctx.labels[loser]:
+                    self.labeled_overrides.setdefault(dest.coordinate, []).append(
+                        (ctx.labels[winner], self.names[winner], self.names[loser]))
 
     def validate_override(self, sources: Sources, dest: MField) -> _FieldMergeContext:
         ctx = _FieldMergeContext()

@@ -50,11 +50,19 @@ class _Unproven(Exception):
 
 
 class _Checker:
-    def __init__(self, subs: list[Subgraph], sg: Supergraph, merger: Merger) -> None:
+    def __init__(
+        self, subs: list[Subgraph], sg: Supergraph, merger: Merger, labels: dict[str, bool] | None = None
+    ) -> None:
         self.subs = subs
         self.sg = sg
         self.meta = merger.meta
         self.overridden = merger.overridden
+        # Under a label assignment, the side of a progressive override that does not serve is gone.
+        if labels is not None:
+            self.overridden = {k: set(v) for k, v in merger.overridden.items()}
+            for coord, entries in merger.labeled_overrides.items():
+                for label, winner, loser in entries:
+                    self.overridden.setdefault(coord, set()).add(loser if labels[label] else winner)
         self.names = [s.name for s in subs]
         self.errors: list[CompositionError] = []
         self._keys: dict[tuple[int, str], list[tuple[str, SelectionSetNode | None, bool]]] = {}
@@ -488,6 +496,25 @@ class _Checker:
             sorted({self.names[p.sub] for p in alts})))
 
 
+MAX_LABELS = 4
+
+
 def validate_satisfiability(subs: list[Subgraph], sg: Supergraph, merger: Merger) -> list[CompositionError]:
-    """SATISFIABILITY_ERROR / SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES for queries no plan can answer."""
-    return _Checker(subs, sg, merger).run()
+    """SATISFIABILITY_ERROR / SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES for queries no plan can answer.
+
+    With progressive `@override` labels, every query must be answerable whichever way each label
+    goes, so the walk runs once per assignment of the (few) labels.
+    """
+    import itertools
+
+    labels = sorted({lab for entries in merger.labeled_overrides.values() for lab, _, _ in entries})
+    if not labels or len(labels) > MAX_LABELS:
+        return _Checker(subs, sg, merger).run()
+    errors: list[CompositionError] = []
+    seen: set[str] = set()
+    for values in itertools.product((True, False), repeat=len(labels)):
+        for e in _Checker(subs, sg, merger, dict(zip(labels, values, strict=True))).run():
+            if e.message not in seen:
+                seen.add(e.message)
+                errors.append(e)
+    return errors

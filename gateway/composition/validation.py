@@ -427,6 +427,10 @@ class _Validator:
             for d in t.all("context"):
                 setters.setdefault(d.str_arg("name") or "", []).append(t)
         for t in self.sub.types.values():
+            contextual = any(a.has("fromContext") for f in t.fields.values() for a in f.args.values())
+            if contextual and t.kind == OBJECT and not any(k.bool_arg("resolvable") is not False for k in t.all("key")):
+                self.error("CONTEXT_NO_RESOLVABLE_KEY",
+                           f'Object "{t.name}" has no resolvable key but has a field with a contextual argument.')
             for f in t.fields.values():
                 for a in f.args.values():
                     fc = a.get("fromContext")
