@@ -72,6 +72,7 @@ def serve(
         config = config.model_copy(update={"host": host})
     if port is not None:
         config = config.model_copy(update={"port": port})
+    from gateway.observability.logging import configure_logging
     from gateway.server import create_app
     from gateway.server.lifecycle import fetch_supergraph
     from gateway.server.lifecycle import serve as serve_app
@@ -87,6 +88,7 @@ def serve(
             _fail(f"cannot fetch supergraph {supergraph_url}: {exc}")
         app = create_app(_load_supergraph_sdl(sdl, supergraph_url), config)
         app.state.lifecycle.watch_url(supergraph_url, etag, sdl)
+    configure_logging(config.telemetry.logging)  # text or JSON lines, each with the request id
     serve_app(app, config, app.state.lifecycle, log_level)
 
 
