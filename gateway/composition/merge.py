@@ -47,7 +47,9 @@ Sources = dict[int, Any]
 
 # Directives whose applications are merged into the supergraph.
 BUILTIN_MERGED = ("deprecated", "specifiedBy")
-COMPOSED_BY_DEFAULT = ("tag", "inaccessible", "context")
+MERGED_WITH_STRATEGY = ("authenticated", "requiresScopes", "policy", "cost", "listSize")
+COMPOSED_BY_DEFAULT = ("tag", "inaccessible", "context", "authenticated", "requiresScopes", "policy", "cost",
+                       "listSize")
 
 
 def graph_enum_names(names: list[str]) -> dict[str, str]:
@@ -181,10 +183,24 @@ class Merger:
         if self.inaccessible_used:
             sg.links.append(MDirective("link", [
                 ("url", gql_string("https://specs.apollo.dev/inaccessible/v0.2")), ("for", "SECURITY")]))
-        if any(d.name == "context" for sub in self.subs for d in _all_applied(sub)):
+        from .access_control import SPEC_LINKS
+
+        used = {d.name for sub in self.subs for d in _all_applied(sub) if d.federation}
+        for name, (url, purpose) in SPEC_LINKS.items():
+            if name in used:
+                sg.links.append(MDirective("link", [("url", gql_string(url)), ("for", purpose)]))
+                sg.spec_directives.append(name)
+        if "context" in used:
             sg.links.append(MDirective("link", [
                 ("url", gql_string("https://specs.apollo.dev/context/v0.1")), ("for", "SECURITY")]))
             sg.uses_context = True
+        if "cost" in used or "listSize" in used:
+            args = [("url", gql_string("https://specs.apollo.dev/cost/v0.1"))]
+            if "listSize" in used:
+                args.append(("import", '["@listSize"]'))
+            sg.links.append(MDirective("link", args))
+            # The cost spec brings both definitions; @listSize is prefixed unless imported.
+            sg.spec_directives += ["cost", "listSize" if "listSize" in used else "cost__listSize"]
         self.validate_import_names()
         if self.errors:
             return sg
@@ -453,6 +469,14 @@ class Merger:
             else:
                 apps.append(d)
                 counts.append(1)
+        if len(apps) > 1 and name in MERGED_WITH_STRATEGY:
+            from .access_control import merge_arguments
+
+            dest.directives.append(merge_arguments(name, [a.args for a in apps]))
+            self.hint("MERGED_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",
+                      f'Directive @{name} is applied to "{getattr(dest, "name", "")}" in multiple subgraphs with '
+                      "different arguments.")
+            return
         chosen = apps[counts.index(max(counts))]
         if len(apps) > 1:
             self.hint("INCONSISTENT_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",

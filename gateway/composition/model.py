@@ -94,3 +94,4 @@ class Supergraph:
     schema_directives: list[MDirective] = field(default_factory=list)
     schema_description: str | None = None
     uses_context: bool = False
+    spec_directives: list[str] = field(default_factory=list)  # authenticated, requiresScopes, policy, cost, ...

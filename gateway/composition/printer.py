@@ -192,6 +192,10 @@ def print_supergraph(sg: Supergraph) -> str:
             directives["tag"] = _JOIN_DIRECTIVES["tag"]
         if "/inaccessible/" in url:
             directives["inaccessible"] = _JOIN_DIRECTIVES["inaccessible"]
+    from .access_control import DEFINITIONS, SCALARS
+
+    for name in sg.spec_directives:
+        directives[name] = DEFINITIONS[name]
     if sg.uses_context:
         directives["context"] = "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION"
         directives["context__fromContext"] = (
@@ -208,6 +212,9 @@ def print_supergraph(sg: Supergraph) -> str:
     types["link__Purpose"] = _LINK_PURPOSE
     if sg.uses_context:
         types["context__ContextFieldValue"] = "scalar context__ContextFieldValue"
+    for name in sg.spec_directives:
+        if name in SCALARS:
+            types[SCALARS[name]] = f"scalar {SCALARS[name]}"
     if sg.join_version >= (0, 4):
         types["join__DirectiveArguments"] = "scalar join__DirectiveArguments"
     if sg.join_version >= (0, 5):
