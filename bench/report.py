@@ -81,10 +81,12 @@ def _table(med: dict[str, dict[str, Any]]) -> list[str]:
 
 def _scale_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| entities | gateway | req/s | p50 ms | p99 ms | errors | CPU-ms/req | CPU-µs/entity | vs 100 |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| entities | gateway | req/s | p50 ms | p99 ms | errors | CPU-ms/req | CPU-µs/entity | vs 100 "
+        "| marginal CPU-µs/entity |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     base: dict[str, float] = {}
+    prev: dict[str, tuple[int, float]] = {}
     for r in rows:
         if r["ok"] and r["entities"] == 100:
             base[r["gateway"]] = r["cpu_ms_per_req"] / 100
@@ -94,9 +96,15 @@ def _scale_table(rows: list[dict[str, Any]]) -> list[str]:
             continue
         per = r["cpu_ms_per_req"] / r["entities"]
         rel = f"{per / base[r['gateway']]:.2f}" if r["gateway"] in base else ""
+        # the extra CPU per extra entity since the previous size: the fixed per-request cost cancels out
+        marginal = ""
+        if r["gateway"] in prev:
+            n0, c0 = prev[r["gateway"]]
+            marginal = _f((r["cpu_ms_per_req"] - c0) * 1000 / (r["entities"] - n0), 1)
+        prev[r["gateway"]] = (r["entities"], r["cpu_ms_per_req"])
         lines.append(
             f"| {r['entities']:,} | {_label(r['gateway'])} | {_f(r['rps'])} | {_f(r['p50_ms'])} | {_f(r['p99_ms'])} | "
-            f"{r['errors']} | {_f(r['cpu_ms_per_req'], 2)} | {_f(per * 1000, 1)} | {rel} |"
+            f"{r['errors']} | {_f(r['cpu_ms_per_req'], 2)} | {_f(per * 1000, 1)} | {rel} | {marginal} |"
         )
     return lines
 
@@ -175,7 +183,8 @@ def _chart(results: dict[str, Any], path: Path) -> None:
         ):
             ax = axes[row][col]
             vals = [med[n][metric] for n in names]
-            ax.bar([_label(n).replace(" + ", "\n+ ") for n in names], vals, color=[colors.get(n, "#888") for n in names])
+            ax.bar([_label(n).replace(" + ", "\n+ ").replace(", ", ",\n") for n in names], vals,
+                   color=[colors.get(n, "#888") for n in names])
             ax.set_title(f"{wl[key]['title']}\n{title}", fontsize=9)
             ax.tick_params(axis="x", labelsize=7)
             for i, v in enumerate(vals):
@@ -196,8 +205,7 @@ def _chart(results: dict[str, Any], path: Path) -> None:
                     ys = [r[metric] for _, r in pts]
                 ax.plot(xs, ys, marker="o", label=_label(gw), color=colors.get(gw, "#888"))
             ax.set_xscale("log")
-            if metric != "per_entity_us":
-                ax.set_yscale("log")
+            ax.set_yscale("log")
             ax.set_xlabel("entities per response")
             ax.set_title(f"{wl['scale']['title']}\n{title}", fontsize=9)
             ax.legend(fontsize=7)
