@@ -13,7 +13,10 @@ class RequestInfo:
     """What one HTTP request carries through the gateway; lives in `CURRENT` while it is handled."""
 
     request_id: str
-    client_headers: Mapping[str, str]
+    # The client's headers as ASGI gives them; `client_headers` decodes them on first use.
+    raw_headers: list[tuple[bytes, bytes]]
+    traceparent: str | None = None
+    tracestate: str | None = None
     operation: str = ""
     errors: bool = False
     claims: dict[str, Any] | None = None
@@ -21,6 +24,14 @@ class RequestInfo:
     denied: Any = None
     # Subgraph name -> headers to send (built on first fetch to that subgraph).
     outbound: dict[str, dict[str, str]] = field(default_factory=dict)
+    _headers: Mapping[str, str] | None = None
+
+    @property
+    def client_headers(self) -> Mapping[str, str]:
+        """The client's headers, lower-case names (built once, only when a rule needs them)."""
+        if self._headers is None:
+            self._headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+        return self._headers
 
 
 CURRENT: ContextVar[RequestInfo | None] = ContextVar("fedgate_request", default=None)

@@ -10,14 +10,7 @@ from typing import Any
 from gateway.observability import metrics
 from gateway.observability.context import CURRENT, RequestInfo
 from gateway.observability.tracing import Tracing
-from gateway.transport import SubgraphResponse, Transport, TransportError
-
-
-class HeaderSource:
-    """What builds a subgraph's outbound headers from the request (see gateway/server/headers.py)."""
-
-    def for_subgraph(self, name: str, client: Mapping[str, str], claims: dict[str, Any] | None) -> dict[str, str]:
-        raise NotImplementedError
+from gateway.transport import SubgraphResponse, Transport
 
 
 class InstrumentedTransport:
@@ -40,14 +33,10 @@ class InstrumentedTransport:
         headers = info.outbound.get(name)
         if headers is None:
             headers = {self.request_id_header: info.request_id}
-            if self.tracing is None:
-                client = info.client_headers
-                parent = client.get("traceparent")
-                if parent is not None:
-                    headers["traceparent"] = parent
-                    state = client.get("tracestate")
-                    if state is not None:
-                        headers["tracestate"] = state
+            if self.tracing is None and info.traceparent is not None:
+                headers["traceparent"] = info.traceparent
+                if info.tracestate is not None:
+                    headers["tracestate"] = info.tracestate
             if self.rules is not None:
                 headers.update(self.rules.for_subgraph(name, info.client_headers, info.claims))
             info.outbound[name] = headers
@@ -87,8 +76,6 @@ class InstrumentedTransport:
                 payload = response.body
                 outcome = "error" if type(payload) is dict and payload.get("errors") else "success"
             return response
-        except TransportError:
-            raise
         finally:
             self._record(subgraph_name, outcome, time.perf_counter() - start)
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -19,7 +20,6 @@ import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,7 +37,7 @@ from gateway.server.auth import AuthError, Authorization, JwtVerifier, apply_den
 from gateway.server.headers import HeaderRules
 from gateway.server.limits import BodyRefused, DocumentLimits, read_body
 from gateway.server.pipeline import PipelineResult
-from gateway.server.security import cors_middleware, csrf_blocked, csrf_error, mask_errors
+from gateway.server.security import PREFLIGHT_HEADERS, cors_middleware, csrf_blocked, csrf_error, mask_errors
 from gateway.transport import Transport
 
 log = logging.getLogger("fedgate.server")
@@ -45,6 +45,9 @@ log = logging.getLogger("fedgate.server")
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_OPERATION_LABELS = 500
+# Generated request ids: 20 random hex digits per process, then a counter (32 hex digits in all).
+_ID_PREFIX = os.urandom(10).hex()
+_ID_COUNTER = itertools.count(1)
 
 
 class _PerSupergraph:
@@ -222,13 +225,6 @@ class Guard:
             )
 
 
-def _request_id(headers: Headers, name: str) -> str:
-    given = headers.get(name)
-    if given is not None and _SAFE_ID.fullmatch(given):
-        return given
-    return os.urandom(16).hex()
-
-
 class _OperationsMiddleware:
     """Pure ASGI middleware for `/graphql`: request id, CSRF, metrics, the request span, the access log."""
 
@@ -242,16 +238,34 @@ class _OperationsMiddleware:
             await self.app(scope, receive, send)
             return
         guard = self.guard
-        headers = Headers(scope=scope)
-        info = RequestInfo(_request_id(headers, guard.request_id_header), headers)
-        rid_header = (guard._rid_bytes, info.request_id.encode("latin-1"))
+        rid_name = guard._rid_bytes
+        raw: list[tuple[bytes, bytes]] = scope["headers"]
+        # One pass over the raw headers for the few this layer reads.
+        content_type = given_id = traceparent = tracestate = None
+        preflighted = False
+        for key, value in raw:
+            if key == b"content-type":
+                content_type = value
+            elif key == rid_name:
+                given_id = value
+            elif key == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif key == b"tracestate":
+                tracestate = value.decode("latin-1")
+            elif key in PREFLIGHT_HEADERS and value:
+                preflighted = True
+        request_id = given_id.decode("latin-1") if given_id is not None else None
+        if request_id is None or not _SAFE_ID.fullmatch(request_id):
+            request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
+        info = RequestInfo(request_id, raw, traceparent, tracestate)
+        rid_header = (rid_name, request_id.encode("latin-1"))
         status = 500
         token = CURRENT.set(info)
         metrics.IN_FLIGHT.inc()
         start = time.perf_counter()
         span = span_token = None
         if guard.tracing is not None:
-            span, span_token = guard.tracing.start_request(headers)
+            span, span_token = guard.tracing.start_request(info.client_headers)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -261,7 +275,7 @@ class _OperationsMiddleware:
             await send(message)
 
         try:
-            if self.csrf and scope["method"] != "OPTIONS" and csrf_blocked(headers):
+            if self.csrf and scope["method"] != "OPTIONS" and csrf_blocked(content_type, preflighted):
                 await _send_error(send_with_id, 400, csrf_error())
             else:
                 await self.app(scope, receive, send_with_id)

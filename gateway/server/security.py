@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.middleware import Middleware
@@ -20,20 +19,19 @@ CSRF_MESSAGE = (
     "x-apollo-operation-name, apollo-require-preflight"
 )
 # Content types a browser may send cross-origin without a preflight.
-_SIMPLE_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-_PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
+_SIMPLE_TYPES = frozenset({b"application/x-www-form-urlencoded", b"multipart/form-data", b"text/plain"})
+# Either header (non-empty) shows the request was made by code that a browser would have preflighted.
+PREFLIGHT_HEADERS = frozenset({b"apollo-require-preflight", b"x-apollo-operation-name"})
 
 
-def csrf_blocked(headers: Mapping[str, str]) -> bool:
+def csrf_blocked(content_type: bytes | None, preflighted: bool) -> bool:
     """True for a request a browser could send cross-origin without a CORS preflight."""
-    for name in _PREFLIGHT_HEADERS:
-        if headers.get(name):
-            return False
-    content_type = headers.get("content-type")
+    if preflighted:
+        return False
     if content_type is None:
         return True
-    essence = content_type.split(";", 1)[0].strip().lower()
-    return essence in _SIMPLE_TYPES or not essence
+    essence = content_type.split(b";", 1)[0].strip().lower()
+    return not essence or essence in _SIMPLE_TYPES
 
 
 def csrf_error() -> GraphQLErrorDict:
