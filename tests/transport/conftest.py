@@ -33,7 +33,9 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.script = Script()
         app = Starlette(routes=[Route("/graphql", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
