@@ -49,6 +49,7 @@ class Tracing:
 
     def __init__(self, config: TracingConfig) -> None:
         sampler = ParentBased(TraceIdRatioBased(config.sample_ratio))
+        # shutdown_on_exit (the default) flushes batched spans when `fedgate serve` exits after SIGTERM.
         self.provider = TracerProvider(resource=Resource.create({"service.name": config.service_name}), sampler=sampler)
         if config.file:
             self.provider.add_span_processor(SimpleSpanProcessor(_JsonLinesExporter(config.file)))

@@ -185,7 +185,7 @@ class Guard:
         if errors:
             if info is not None:
                 info.errors = True
-            mask_errors(errors, self.config.security.mask_subgraph_errors)
+            body["errors"] = mask_errors(errors, self.config.security.mask_subgraph_errors)
         return result
 
     # --- metrics -----------------------------------------------------------------------------------

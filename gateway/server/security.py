@@ -69,26 +69,39 @@ def _scrub(text: str) -> str:
     return text
 
 
-def mask_errors(errors: list[Any], mask_messages: bool) -> None:
-    """Clean, in place, the errors that came from (or about) a subgraph: no stack traces, no URLs;
-    with `mask_messages` only the code, service name and path remain."""
-    for err in errors:
+def mask_errors(errors: list[Any], mask_messages: bool) -> list[Any]:
+    """The errors with those that came from (or about) a subgraph cleaned: no stack traces, no URLs;
+    with `mask_messages` only the code, service name and path remain. Changed errors are copies
+    (the originals may be shared, e.g. by a cache)."""
+    out: list[Any] | None = None
+    for index, err in enumerate(errors):
         if type(err) is not dict:
             continue
         ext = err.get("extensions")
         if type(ext) is not dict or "serviceName" not in ext:
             continue
-        if mask_messages:
-            err["message"] = REDACTED
-            kept = {k: ext[k] for k in ("code", "serviceName") if k in ext}
-            err["extensions"] = kept
-            continue
-        message = err.get("message")
-        if type(message) is str:
-            err["message"] = _scrub(message)
-        if _TRACE_KEYS.intersection(ext):
-            ext = {k: v for k, v in ext.items() if k not in _TRACE_KEYS}
-            err["extensions"] = ext
-        for key, value in ext.items():
-            if type(value) is str and ("://" in value or "Traceback" in value):
-                ext[key] = _scrub(value)
+        cleaned = _clean(err, ext, mask_messages)
+        if cleaned is not err:
+            if out is None:
+                out = list(errors)
+            out[index] = cleaned
+    return errors if out is None else out
+
+
+def _clean(err: dict[str, Any], ext: dict[str, Any], mask_messages: bool) -> dict[str, Any]:
+    if mask_messages:
+        kept = {k: ext[k] for k in ("code", "serviceName") if k in ext}
+        return {**err, "message": REDACTED, "extensions": kept}
+    message = err.get("message")
+    new_message = _scrub(message) if type(message) is str else message
+    new_ext = ext
+    if _TRACE_KEYS.intersection(ext):
+        new_ext = {k: v for k, v in ext.items() if k not in _TRACE_KEYS}
+    for key, value in new_ext.items():
+        if type(value) is str and ("://" in value or "Traceback" in value):
+            if new_ext is ext:
+                new_ext = dict(ext)
+            new_ext[key] = _scrub(value)
+    if new_message is message and new_ext is ext:
+        return err
+    return {**err, "message": new_message, "extensions": new_ext}

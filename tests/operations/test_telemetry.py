@@ -128,3 +128,40 @@ def test_spans_for_request_plan_nodes_and_fetches_share_the_clients_trace(observ
     assert fetch["context"]["span_id"] == "0x" + sent_parent  # the subgraph's parent is the fetch span
     assert request["attributes"]["graphql.operation.name"] == "Headers"
     assert fetch["attributes"]["fedgate.subgraph"] == "echo"
+
+
+def test_spans_reach_an_otlp_collector(echo, tmp_path):
+    """OTLP over HTTP to a stand-in collector: the batch is flushed at the latest when the gateway stops."""
+    import http.server
+    import threading
+
+    from echo_subgraph import supergraph
+    from gateways import free_port, start_gateway
+
+    received: list[tuple[str, str, int]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers["content-length"])
+            self.rfile.read(length)
+            received.append((self.path, self.headers["content-type"], length))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+    config = {"lifecycle": {"shutdown_delay": 0}, "telemetry": {"tracing": {"enabled": True, "otlp_endpoint": endpoint}}}
+    gateway = start_gateway(supergraph(echo.url), config, tmp_path, "otlp")
+    try:
+        assert gateway.post("{ public }").json() == {"data": {"public": "public"}}
+    finally:
+        gateway.stop()
+        server.shutdown()
+        server.server_close()
+    assert received and received[0][0] == "/v1/traces"
+    assert received[0][1] == "application/x-protobuf" and received[0][2] > 0
