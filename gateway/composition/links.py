@@ -31,7 +31,7 @@ _FED_ADDITIONS: dict[int, tuple[str, ...]] = {
     12: ("cacheTag",),
 }
 MAX_FED_MINOR = 14
-FED1_DIRECTIVES = ("key", "requires", "provides", "external", "extends", "tag", "inaccessible")
+FED1_DIRECTIVES = ("key", "requires", "provides", "external", "extends", "tag")
 # Types a federation link brings (never merged into the supergraph).
 _FED_TYPES = ("FieldSet", "Scope", "Policy", "ContextFieldValue")
 

@@ -1261,6 +1261,18 @@ class Merger:
                         self.err("REFERENCED_INACCESSIBLE",
                                  f'Type "{itf}" is @inaccessible but is referenced by "{t.name}", which is in the API '
                                  "schema.")
+                for f in t.fields.values():
+                    if not f.inaccessible or t.kind == INPUT_OBJECT:
+                        continue
+                    for itf in t.implements:
+                        mitf = sg.types.get(itf)
+                        if mitf is None or mitf.inaccessible:
+                            continue
+                        ifield = mitf.fields.get(f.name)
+                        if ifield is not None and not ifield.inaccessible:
+                            self.err("IMPLEMENTED_BY_INACCESSIBLE",
+                                     f'Field "{f.coordinate}" is @inaccessible but implements the interface field '
+                                     f'"{itf}.{f.name}", which is in the API schema.')
                 for f in visible:
                     assert f.type is not None
                     base = named_type(f.type)

@@ -25,6 +25,7 @@ from .metadata import Metadata
 from .subgraph import (
     BUILTIN_DIRECTIVES,
     BUILTIN_SCALARS,
+    INPUT_OBJECT,
     INTERFACE,
     OBJECT,
     UNION,
@@ -89,10 +90,32 @@ class _Validator:
                 for m in t.members:
                     if not self.known_type(m):
                         self.error("INVALID_GRAPHQL", f"Cannot add unknown type {m} as member of union type {t.name}")
+        if not seen_unknown:
+            self.check_positions()
         self.check_directive_names()
         self.check_repeated_directives()
         if not self.errors:
             self.check_implementations()
+
+    def check_positions(self) -> None:
+        """Output fields need output types, arguments and input fields input types."""
+        kind_names = {OBJECT: "ObjectType", INTERFACE: "InterfaceType", UNION: "UnionType",
+                      INPUT_OBJECT: "InputObjectType"}
+        for t in self.sub.types.values():
+            for f in t.fields.values():
+                ft = self.sub.type(named_type(f.type))
+                if t.kind in (OBJECT, INTERFACE):
+                    if ft is not None and ft.kind == INPUT_OBJECT:
+                        self.error("INVALID_GRAPHQL", f'The type of "{f.coordinate}" must be Output Type but got '
+                                   f'"{type_str(f.type)}", a {kind_names[ft.kind]}.')
+                    for a in f.args.values():
+                        at = self.sub.type(named_type(a.type))
+                        if at is not None and at.kind in (OBJECT, INTERFACE, UNION):
+                            self.error("INVALID_GRAPHQL", f'The type of "{f.coordinate}({a.name}:)" must be Input Type '
+                                       f'but got "{type_str(a.type)}", a {kind_names[at.kind]}.')
+                elif t.kind == INPUT_OBJECT and ft is not None and ft.kind in (OBJECT, INTERFACE, UNION):
+                    self.error("INVALID_GRAPHQL", f'The type of "{f.coordinate}" must be Input Type but got '
+                               f'"{type_str(f.type)}", a {kind_names[ft.kind]}.')
 
     def is_repeatable(self, d: Applied) -> bool:
         if d.federation:
@@ -214,7 +237,7 @@ class _Validator:
                 self.error("INVALID_GRAPHQL",
                            f'Unknown directive "@{d.name}". If you meant the "@{d.name}" federation 2 directive, note '
                            "that this schema is a federation 1 schema. To be a federation 2 schema, it needs to @link to "
-                           "the federation specification v2.")
+                           "the federation specifcation v2.")
             else:
                 self.error("INVALID_GRAPHQL", f'Unknown directive "@{d.name}".')
 
@@ -307,6 +330,13 @@ class _Validator:
                 raise _FieldSetError("KEY_FIELDS_SELECT_INVALID_TYPE",
                                      f'field "{f.coordinate}" is a {_KIND_NAMES[target.kind]} type which is not allowed '
                                      "in @key")
+            given = {a.name.value for a in s.arguments or ()}
+            missing_arg = next((a for a in f.args.values() if isinstance(a.type, NonNullTypeNode)
+                                and a.default is None and a.name not in given), None)
+            if missing_arg is not None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Missing mandatory value for argument "{missing_arg.name}" of field '
+                                     f'"{f.coordinate}" in selection "{fname}"')
             if f.args and directive != "requires":
                 raise _FieldSetError(f"{code_base}_FIELDS_HAS_ARGS",
                                      f"field {f.coordinate} cannot be included because it has arguments (fields with "
