@@ -45,6 +45,8 @@ log = logging.getLogger("fedgate.execution")
 node_span: Any = None
 
 _REPS_KEY = b'"representations":['
+# Shaping only reads introspection data, so one answer can serve every request with those variables.
+_INTROSPECTION_RESULTS_PER_OPERATION = 16
 _REQUESTS: dict[str, Any] = {}  # subgraph -> its fedgate_subgraph_requests_total child (labels() is slow)
 
 
@@ -88,17 +90,22 @@ class Executor:
         self, prepared: PreparedOperation, raw_variables: Mapping[str, Any] | None, errors: list[GraphQLErrorDict]
     ) -> dict[str, Any] | None:
         assert prepared.introspection_document is not None
-        result = graphql_execute(
-            self.supergraph.api_schema,
-            prepared.introspection_document,
-            variable_values=dict(raw_variables or {}),
-            operation_name=prepared.operation_name,
-        )
-        if inspect.isawaitable(result):  # pragma: no cover - introspection resolvers are synchronous
-            raise RuntimeError("introspection unexpectedly asynchronous")
-        for err in result.errors or ():
-            errors.append(err.formatted)  # type: ignore[arg-type]
-        return result.data
+        key = orjson.dumps(raw_variables or {}, option=orjson.OPT_SORT_KEYS)
+        cached = prepared.introspection_results.get(key)
+        if cached is None:
+            result = graphql_execute(
+                self.supergraph.api_schema,
+                prepared.introspection_document,
+                variable_values=dict(raw_variables or {}),
+                operation_name=prepared.operation_name,
+            )
+            if inspect.isawaitable(result):  # pragma: no cover - introspection resolvers are synchronous
+                raise RuntimeError("introspection unexpectedly asynchronous")
+            cached = (result.data, [err.formatted for err in result.errors or ()])
+            if len(prepared.introspection_results) < _INTROSPECTION_RESULTS_PER_OPERATION:
+                prepared.introspection_results[key] = cached
+        errors.extend(cached[1])
+        return cached[0]
 
 
 class _Run:

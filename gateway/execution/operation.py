@@ -88,6 +88,8 @@ class PreparedOperation:
     fragments: dict[str, FragmentDefinitionNode]
     schema: GraphQLSchema
     _programs: dict[tuple[bool, ...], ShapingProgram] = field(default_factory=dict)
+    # Introspection answers depend only on the schema and the variables: (data, errors) per variables.
+    introspection_results: dict[bytes, tuple[Any, list[Any]]] = field(default_factory=dict)
 
     @property
     def operation_name(self) -> str | None:

@@ -175,3 +175,21 @@ async def test_unreachable_subgraph_is_an_error_for_that_fetch(supergraph, clien
 async def test_introspection_needs_no_plan(supergraph):
     result = await run_plan(supergraph, None, '{ __typename t: __type(name: "Product") { name kind } }')
     assert result == {"data": {"__typename": "Query", "t": {"name": "Product", "kind": "OBJECT"}}}
+
+
+async def test_introspection_answer_is_reused_and_stays_intact(supergraph):
+    from graphql import parse
+
+    from gateway.execution import Executor, coerce_variables, prepare_operation
+
+    query = 'query ($n: String!) { __type(name: $n) { name fields { name } } }'
+    prepared = prepare_operation(supergraph, parse(query), None, lambda *_: None)  # type: ignore[arg-type,return-value]
+    executor = Executor(supergraph, None)  # type: ignore[arg-type]
+    answers = []
+    for name in ("User", "User", "Review"):
+        variables = {"n": name}
+        coerced = coerce_variables(supergraph.api_schema, prepared.operation, variables)
+        answers.append(await executor.execute(prepared, coerced, variables))
+    assert answers[0] == answers[1] == {"data": {"__type": {"name": "User", "fields": [{"name": "id"}, {"name": "username"}]}}}
+    assert answers[2]["data"]["__type"]["name"] == "Review"
+    assert len(prepared.introspection_results) == 2
