@@ -290,7 +290,7 @@ class _Protected:
     node: FieldNode
     requirement: Requirement
     error_path: tuple[str, ...]  # response keys, "@" for list items (as Apollo Router reports it)
-    # Response keys down to the position that becomes null (the field, or its nearest nullable ancestor).
+    # The position that becomes null: the field, or its nearest nullable ancestor (None: all of `data`).
     null_path: tuple[str, ...] | None
 
 
@@ -307,6 +307,8 @@ class _OperationAuth:
     protected: list[_Protected]
     document: DocumentNode
     operation: OperationDefinitionNode
+    # Null targets of every composite field (a field whose selection the filter empties is dropped).
+    targets: dict[int, list[tuple[str, ...] | None]]
     filtered: dict[frozenset[int], tuple[str | None, Denied]] = field(default_factory=dict)
 
 
@@ -360,22 +362,24 @@ class Authorization:
             return None
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         protected: list[_Protected] = []
-        self._walk(root, operation.selection_set, fragments, (), (), protected, ())
+        targets: dict[int, list[tuple[str, ...] | None]] = {}
+        self._walk(root, operation.selection_set, fragments, (), None, protected, targets)
         if not protected:
             return None
-        return _OperationAuth(protected, document, operation)
+        return _OperationAuth(protected, document, operation, targets)
 
     def _walk(
         self,
         parent: Any,
         selection_set: SelectionSetNode,
         fragments: dict[str, FragmentDefinitionNode],
-        keys: tuple[str, ...],
-        error_path: tuple[str, ...],
+        path: tuple[str, ...],
+        parent_target: tuple[str, ...] | None,
         out: list[_Protected],
-        nullable: tuple[tuple[str, ...] | None, ...],
+        targets: dict[int, list[tuple[str, ...] | None]],
     ) -> None:
-        """`nullable[-1]` is the response path that becomes null when a non-null child is removed."""
+        """Find protected fields. Paths are response keys with "@" per list level; `parent_target` is
+        the position that becomes null when a non-null field below it is removed (None: `data`)."""
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 name = sel.name.value
@@ -385,7 +389,6 @@ class Authorization:
                 definition = fields.get(name)
                 if definition is None:
                     continue
-                response_key = sel.alias.value if sel.alias else name
                 named = get_named_type(definition.type)
                 req = self.fields.get((parent.name, name))
                 treq = self.types.get(named.name)
@@ -397,32 +400,35 @@ class Authorization:
                         ireq = self.fields.get((impl.name, name))
                         if ireq is not None:
                             req = ireq if req is None else req.merge(ireq)
-                path = (*keys, response_key)
-                own_nullable = not isinstance(definition.type, GraphQLNonNull)
-                null_target = path if own_nullable else (nullable[-1] if nullable else None)
-                epath = (*error_path, response_key)
+                own = (*path, sel.alias.value if sel.alias else name)
+                t: Any = definition.type
+                target = parent_target if isinstance(t, GraphQLNonNull) else own
                 if req is not None:
-                    out.append(_Protected(sel, req, epath, null_target))
+                    out.append(_Protected(sel, req, own, target))
                     continue
-                if sel.selection_set is not None:
-                    t: Any = definition.type
-                    child_epath = epath
-                    while isinstance(t, (GraphQLNonNull, GraphQLList)):
-                        if isinstance(t, GraphQLList):
-                            child_epath = (*child_epath, "@")
+                if sel.selection_set is None:
+                    continue
+                targets.setdefault(id(sel), []).append(target)
+                # Below a list, a nullable item is where a non-null child's null stops.
+                child_path, child_target = own, target
+                if isinstance(t, GraphQLNonNull):
+                    t = t.of_type
+                while isinstance(t, GraphQLList):
+                    child_path = (*child_path, "@")
+                    t = t.of_type
+                    if isinstance(t, GraphQLNonNull):
                         t = t.of_type
-                    self._walk(
-                        named, sel.selection_set, fragments, path, child_epath, out,
-                        (*nullable, null_target) if own_nullable else (*nullable, nullable[-1] if nullable else None),
-                    )
+                    else:
+                        child_target = child_path
+                self._walk(named, sel.selection_set, fragments, child_path, child_target, out, targets)
             elif isinstance(sel, InlineFragmentNode):
-                target = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
-                self._walk(target or parent, sel.selection_set, fragments, keys, error_path, out, nullable)
+                target_type = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
+                self._walk(target_type or parent, sel.selection_set, fragments, path, parent_target, out, targets)
             elif isinstance(sel, FragmentSpreadNode):
                 frag = fragments.get(sel.name.value)
                 if frag is not None:
-                    target = self.schema.get_type(frag.type_condition.name.value)
-                    self._walk(target or parent, frag.selection_set, fragments, keys, error_path, out, nullable)
+                    target_type = self.schema.get_type(frag.type_condition.name.value)
+                    self._walk(target_type or parent, frag.selection_set, fragments, path, parent_target, out, targets)
 
     def _filtered(self, op: _OperationAuth, refused: frozenset[int]) -> tuple[str | None, Denied]:
         removed = {id(op.protected[i].node) for i in refused}
@@ -462,7 +468,9 @@ class Authorization:
                     if sel.selection_set is not None:
                         sub = strip(sel.selection_set, visiting)
                         if sub is None:
-                            continue  # nothing left under it: the field goes too (it will be null)
+                            # Nothing left under it: the field goes too, and is null in the response.
+                            denied.null_paths.extend(op.targets.get(id(sel), ()))
+                            continue
                         if sub is not sel.selection_set:
                             sel = FieldNode(
                                 alias=sel.alias, name=sel.name, arguments=sel.arguments,
@@ -539,7 +547,7 @@ def _used_variables(
     return [d for d in definitions if d.variable.name.value in names]
 
 
-def apply_denied(body: dict[str, Any], denied: Denied, root_nullable: bool = True) -> None:
+def apply_denied(body: dict[str, Any], denied: Denied) -> None:
     """Set the refused fields (or their nearest nullable ancestors) to null and add the errors."""
     data = body.get("data")
     for path in denied.null_paths:
@@ -553,15 +561,19 @@ def apply_denied(body: dict[str, Any], denied: Denied, root_nullable: bool = Tru
 
 
 def _set_null(value: Any, path: tuple[str, ...]) -> None:
-    if type(value) is list:
-        for item in value:
-            _set_null(item, path)
+    key = path[0]
+    if key == "@":
+        if type(value) is list:
+            if len(path) == 1:
+                value[:] = [None] * len(value)
+            else:
+                for item in value:
+                    _set_null(item, path[1:])
         return
     if type(value) is not dict:
         return
-    key = path[0]
     if len(path) == 1 or key not in value:
-        value[key] = None  # absent: the filter dropped it when nothing under it was left
+        value[key] = None  # absent: the filter dropped it (nothing under it was left)
         return
     _set_null(value[key], path[1:])
 

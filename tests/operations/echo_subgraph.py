@@ -24,11 +24,12 @@ type Query {
   secret: String
   admin: String
   items: [Item!]!
+  maybeItems: [Item]!
   profile: Profile
   boom: String
 }
 type Header { name: String! value: String! }
-type Item { id: ID! owner: String }
+type Item { id: ID! owner: String code: String! }
 type Profile { name: String! }
 """
 
@@ -44,7 +45,8 @@ async def handle(request: Request) -> Response:
         "public": "public",
         "secret": "secret",
         "admin": "admin",
-        "items": [{"id": "1", "owner": "ann"}, {"id": "2", "owner": "bob"}],
+        "items": [{"id": "1", "owner": "ann", "code": "A"}, {"id": "2", "owner": "bob", "code": "B"}],
+        "maybeItems": [{"id": "1", "owner": "ann", "code": "A"}, {"id": "2", "owner": "bob", "code": "B"}],
         "profile": {"name": "Ann"},
         "boom": None,
     }
@@ -120,6 +122,7 @@ type Header @join__type(graph: ECHO) {
 type Item @join__type(graph: ECHO) {
   id: ID!
   owner: String @authenticated
+  code: String! @authenticated
 }
 
 type Profile @join__type(graph: ECHO) @requiresScopes(scopes: [["profile:read"], ["admin"]]) {
@@ -132,6 +135,7 @@ type Query @join__type(graph: ECHO) {
   secret: String @authenticated
   admin: String @requiresScopes(scopes: [["admin", "write"]])
   items: [Item!]!
+  maybeItems: [Item]!
   profile: Profile
   boom: String
 }

@@ -72,6 +72,25 @@ def test_fragments_and_aliases_are_filtered_too(strict):
     assert set(_codes(body)) == {("hidden",), ("mine", "@", "owner")}
 
 
+def test_a_refused_non_null_field_nulls_its_nearest_nullable_ancestor(strict):
+    # `code: String!` in `[Item]!`: the items become null, the list stays.
+    body = strict.post("{ public maybeItems { id code } }").json()
+    assert body["data"] == {"public": "public", "maybeItems": [None, None]}
+    assert _codes(body) == {("maybeItems", "@", "code"): "UNAUTHORIZED_FIELD_OR_TYPE"}
+    # In `[Item!]!` nothing nullable is left on the way up: `data` is null.
+    body = strict.post("{ public items { id code } }").json()
+    assert body["data"] is None
+    assert _codes(body) == {("items", "@", "code"): "UNAUTHORIZED_FIELD_OR_TYPE"}
+
+
+def test_a_field_left_with_nothing_selected_is_null(strict):
+    # `items { owner }` has nothing left to ask; `items: [Item!]!` cannot be null, so `data` is.
+    body = strict.post("{ public items { owner } }").json()
+    assert body["data"] is None
+    body = strict.post("{ public wrapped: profile { name } }").json()
+    assert body["data"] == {"public": "public", "wrapped": None}
+
+
 @pytest.mark.parametrize(
     "make",
     [
