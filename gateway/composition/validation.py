@@ -330,6 +330,10 @@ class _Validator:
                 raise _FieldSetError("KEY_FIELDS_SELECT_INVALID_TYPE",
                                      f'field "{f.coordinate}" is a {_KIND_NAMES[target.kind]} type which is not allowed '
                                      "in @key")
+            if composite and s.selection_set is None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Invalid empty selection set for field "{f.coordinate}" of non-leaf type '
+                                     f"{type_str(f.type)}")
             given = {a.name.value for a in s.arguments or ()}
             missing_arg = next((a for a in f.args.values() if isinstance(a.type, NonNullTypeNode)
                                 and a.default is None and a.name not in given), None)
@@ -341,10 +345,6 @@ class _Validator:
                 raise _FieldSetError(f"{code_base}_FIELDS_HAS_ARGS",
                                      f"field {f.coordinate} cannot be included because it has arguments (fields with "
                                      f"argument are not allowed in @{directive})")
-            if composite and s.selection_set is None:
-                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
-                                     f'Field "{fname}" of type "{named_type(f.type)}" must have a selection of subfields. '
-                                     f'Did you mean "{fname} {{ ... }}"?')
             if not composite and s.selection_set is not None:
                 raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
                                      f'Field "{fname}" must not have a selection since type "{named_type(f.type)}" has '
@@ -401,6 +401,8 @@ class _Validator:
         for t in sub.types.values():
             if t.kind not in (OBJECT, INTERFACE):
                 continue
+            if any(e.code == "PROVIDES_ON_NON_OBJECT_FIELD" for e in self.errors):
+                break  # Apollo stops collecting used fields on that error
             for f in t.fields.values():
                 if self.pre_upgrade:
                     break  # fed1: the upgrade removes unused externals instead
@@ -497,20 +499,26 @@ class _Validator:
             if k.bool_arg("resolvable") is False:
                 continue
             fields = k.str_arg("fields")
+            missing = []
             for impl in self.sub.possible_runtime_types(t.name):
                 it = self.sub.type(impl)
                 if it is None:
                     continue
                 same = [ik for ik in it.all("key") if ik.str_arg("fields") == fields]
                 if not same:
-                    self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
-                               f'Key {print_directive(k.node)} on interface type "{t.name}" is missing on implementation '
-                               f'type "{impl}".')
+                    missing.append(impl)
                 elif all(ik.bool_arg("resolvable") is False for ik in same):
                     self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
                                f'Key {print_directive(k.node)} on interface type "{t.name}" should be resolvable on all '
                                'implementation types, but is declared with argument "@key(resolvable:)" set to false in '
                                f'type "{impl}".')
+            if missing:
+                from .reporter import human_list
+
+                shown = human_list([f'"{m}"' for m in missing], "type", "types")
+                self.error("INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+                           f'Key {print_directive(k.node)} on interface type "{t.name}" is missing on implementation '
+                           f"{shown}.")
 
 
 def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[CompositionError]:
