@@ -41,6 +41,7 @@ VARIANTS = {
     # name: (label, fixture) -- fedgate with one setting changed from its defaults
     "nodedup": ("fedgate, no fetch dedup", "fedgate-nodedup.yaml"),
     "native": ("fedgate, native client", "fedgate-native.yaml"),
+    "native-nodedup": ("fedgate, native client, no fetch dedup", "fedgate-native-nodedup.yaml"),
 }
 
 
@@ -49,7 +50,7 @@ def fedgate(workers: int | None = None, variant: str | None = None) -> Gateway:
 
     A variant uses fixtures/fedgate-<variant>.yaml instead: `nodedup` shares no identical
     concurrent subgraph fetches (the subgraphs see every request, as with the peers); `native`
-    uses fedgate's own HTTP/1.1 client for subgraphs instead of httpx.
+    uses fedgate's own HTTP/1.1 client for subgraphs instead of httpx; `native-nodedup` both.
     """
     fedgate_bin = str(Path(sys.executable).with_name("fedgate"))
     argv = [fedgate_bin, "serve", "--supergraph", "{supergraph}", "--host", "127.0.0.1", "--port", "{port}",

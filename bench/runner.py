@@ -358,14 +358,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", "guild,scale,orders"),
                         help="comma list of guild, scale, orders (default: all)")
-    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-native,apollo,hive,hive-rr"),
-                        help="comma list of fedgate, fedgate-native, fedgate-nodedup, apollo, hive, hive-rr")
+    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-native,fedgate-native-nodedup,apollo,hive,hive-rr"),
+                        help="comma list of fedgate, fedgate-native, fedgate-native-nodedup, fedgate-nodedup, apollo, hive, hive-rr")
     args = parser.parse_args(argv)
     _preflight()
     only = set(args.only.split(","))
     wanted = args.gateways.split(",")
     settings = Settings()
-    available = {g.name: g for g in [fedgate(), fedgate(variant="native"), fedgate(variant="nodedup"), *peers()]}
+    variants = [fedgate(variant=v) for v in ("native", "native-nodedup", "nodedup")]
+    available = {g.name: g for g in [fedgate(), *variants, *peers()]}
     gateways = [available[n] for n in wanted if n in available]
     if any(g.peer for g in gateways) and not (BENCH / "peers" / "node_modules").is_dir():
         log("bench/peers/node_modules is missing (run bench/run.sh): peers skipped")
