@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ConfigError(Exception):
@@ -151,6 +151,12 @@ class SafelistConfig(BaseModel):
 
     enabled: bool = Field(default=False, description="Refuse every operation that is not in `manifest`.")
     manifest: str | None = Field(default=None, description="Path of an Apollo persisted-query manifest JSON file.")
+
+    @model_validator(mode="after")
+    def _manifest_readable(self) -> SafelistConfig:
+        if self.enabled and (self.manifest is None or not Path(self.manifest).is_file()):
+            raise ValueError(f"safelisting needs a readable `manifest` file (got {self.manifest!r})")
+        return self
 
 
 class ApqConfig(BaseModel):
