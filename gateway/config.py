@@ -197,6 +197,11 @@ class EntityCacheConfig(BaseModel):
         default=None,
         description="Request header that identifies the user for `private` data; without it private data is not cached.",
     )
+    stale_if_error: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds past its TTL an entry may still answer when its subgraph is unavailable; 0: never.",
+    )
 
 
 class InvalidationConfig(BaseModel):

@@ -23,6 +23,7 @@ from graphql import FieldNode, GraphQLObjectType, SelectionSetNode, get_named_ty
 
 from gateway.cache.base import Cache
 from gateway.config import EntityCacheConfig, EntityTtlConfig
+from gateway.execution.failures import fetch_failed
 from gateway.observability.metrics import CACHE_HITS, CACHE_MISSES
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class EntityCacheRun:
     """One request's use of the entity cache: lookups, stores, and the response's `Cache-Control`."""
 
     __slots__ = ("cache", "prepared", "headers", "mutation", "vary_digest", "user", "min_ttl", "private",
-                 "no_store", "last_response")
+                 "no_store", "last_response", "stale")
 
     def __init__(self, cache: EntityCache, prepared: PreparedOperation, headers: Mapping[str, str] | None) -> None:
         self.cache = cache
@@ -229,6 +230,7 @@ class EntityCacheRun:
         self.private = False
         self.no_store = self.mutation
         self.last_response: Any = None
+        self.stale: list[str] = []  # subgraphs answered from expired entries (stale-if-error)
 
     # -- response header ------------------------------------------------------------------------
 
@@ -292,6 +294,21 @@ class EntityCacheRun:
             return None
         return entry["d"], remaining
 
+    def _stale(self, raw: bytes | None, now: float) -> Any:
+        """The data of an expired entry still within `stale_if_error`, else None."""
+        window = self.cache.config.stale_if_error
+        if raw is None or window <= 0:
+            return None
+        try:
+            entry = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return entry["d"] if now - window <= entry["x"] <= now else None
+
+    def _keep(self, ttl: float) -> float:
+        """How long the store keeps an entry fresh for `ttl`: longer by the stale-if-error window."""
+        return ttl + self.cache.config.stale_if_error
+
     # -- the two executor hooks -----------------------------------------------------------------
 
     async def fetch_root(self, run: Any, node: FetchNode, fetch: PreparedFetch) -> tuple[Any, list[Any]]:
@@ -347,7 +364,8 @@ class EntityCacheRun:
             self.no_store = True
             return await send(body)
         key = self._entry_key(subgraph, typename, _ROOT_TAG, body, self.vary_digest, user or "")
-        hit = self._decode(await self.cache.store.get(key), time.time())
+        raw = await self.cache.store.get(key)
+        hit = self._decode(raw, time.time())
         if hit is not None:
             _HIT.inc()
             self._part(hit[1], private)
@@ -357,6 +375,10 @@ class EntityCacheRun:
         data, errors = await send(body)
         if errors or type(data) is not dict:
             self.no_store = True
+            stale = self._stale(raw, time.time()) if fetch_failed(data, errors) else None
+            if stale is not None:
+                self.stale.append(subgraph)
+                return stale, []
             return data, errors
         ttl, fresh_private = self._response_policy(subgraph, typename, ttl)
         private = private or fresh_private
@@ -367,8 +389,8 @@ class EntityCacheRun:
         self._part(ttl, private)
         if ttl > 0:
             value = orjson.dumps({"x": time.time() + ttl, "d": data})
-            tags = self.cache.tags(key, None, self.prepared.root_type, data, ttl)
-            await self.cache.store.set_many([(key, value, ttl)], tags)
+            tags = self.cache.tags(key, None, self.prepared.root_type, data, self._keep(ttl))
+            await self.cache.store.set_many([(key, value, self._keep(ttl))], tags)
         return data, errors
 
     async def _fetch_entities(
@@ -401,8 +423,10 @@ class EntityCacheRun:
         results: list[Any] = [None] * len(reps)
         misses: list[int] = []
         it = iter(found)
+        raws: list[bytes | None] = []
         for i, key in enumerate(keys):
-            hit = self._decode(next(it), now) if key is not None else None
+            raws.append(next(it) if key is not None else None)
+            hit = self._decode(raws[i], now)
             if hit is None:
                 misses.append(i)
                 if key is None:
@@ -418,6 +442,14 @@ class EntityCacheRun:
             _MISS.inc(len(misses))
         self.last_response = None
         data, errors = await send(run._body(fetch, [reps[i] for i in misses]))
+        if fetch_failed(data, errors):
+            stale = [self._stale(raws[i], time.time()) for i in misses]
+            if all(value is not None for value in stale):  # all or nothing: the executor takes one list
+                self.no_store = True
+                self.stale.append(subgraph)
+                for i, value in zip(misses, stale, strict=True):
+                    results[i] = value
+                return {"_entities": results}, []
         fetched = data.get("_entities") if type(data) is dict else None
         if type(fetched) is not list or len(fetched) != len(misses):
             self.no_store = True
@@ -446,9 +478,9 @@ class EntityCacheRun:
                     key = self._entry_key(subgraph, typenames[i], tag, selection, self.vary_digest, self.user, reps[i])
             self._part(ttl, private)
             if ttl > 0:
-                stores.append((key, orjson.dumps({"x": now + ttl, "d": entity}), ttl))
+                stores.append((key, orjson.dumps({"x": now + ttl, "d": entity}), self._keep(ttl)))
                 own = (typenames[i], {**parsed_reps[i], **entity})
-                tags.extend(self.cache.tags(key, own, self.cache.object_type(typenames[i]), entity, ttl))
+                tags.extend(self.cache.tags(key, own, self.cache.object_type(typenames[i]), entity, self._keep(ttl)))
         if stores:
             await self.cache.store.set_many(stores, tags)
         return {**data, "_entities": results}, errors

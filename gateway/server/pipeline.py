@@ -173,6 +173,8 @@ class Pipeline:
             if cached.plan_extension is None:
                 cached.plan_extension = {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
             body.setdefault("extensions", {})["apolloQueryPlan"] = cached.plan_extension
+        if cache_run is not None and cache_run.stale:  # stale-if-error answered part of it: say so
+            body.setdefault("extensions", {})["staleIfError"] = {"subgraphs": sorted(set(cache_run.stale))}
         return PipelineResult(200, body, cache_control=cache_run.cache_control() if cache_run is not None else None)
 
 
