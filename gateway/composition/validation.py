@@ -422,10 +422,14 @@ class _Validator:
                        f'Invalid use of @shareable on field "{f.coordinate}": only object type fields can be marked '
                        "with @shareable")
         for dname in ("provides", "requires"):
-            if f.has(dname):
+            for d in f.all(dname):
                 self.error(f"{dname.upper()}_UNSUPPORTED_ON_INTERFACE",
                            f'Cannot use @{dname} on field "{f.coordinate}" of parent type "{t.name}": @{dname} is not '
                            "yet supported within interfaces")
+                # The field set is still validated (Apollo reports both).
+                target = t.name if dname == "requires" else named_type(f.type)
+                if self.sub.type(target) is not None:
+                    self.field_set(d, target, dname, f'On field "{f.coordinate}"')
 
     def check_object_field(self, t: SType, f: SField) -> None:
         prefix = f'On field "{f.coordinate}"'
