@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
@@ -49,6 +50,8 @@ class SubgraphClient:
     """Transport over a single `httpx.AsyncClient`: pooled keep-alive connections to every subgraph."""
 
     def __init__(self, traffic: TrafficShapingConfig | None = None) -> None:
+        # httpx logs every request at INFO: with fedgate's root logger at INFO, a line per subgraph call.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._traffic = traffic or TrafficShapingConfig()
         limits = httpx.Limits(
             max_connections=self._traffic.max_connections,
