@@ -19,6 +19,7 @@ import re
 import time
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -275,7 +276,11 @@ class _OperationsMiddleware:
             await send(message)
 
         try:
-            if self.csrf and scope["method"] != "OPTIONS" and csrf_blocked(content_type, preflighted):
+            method = scope["method"]
+            if method != "POST" and method != "GET":
+                error = error_dict(f"Method {method} is not allowed on /graphql; use GET or POST.", "METHOD_NOT_ALLOWED")
+                await _send_error(send_with_id, 405, error, ((b"allow", b"GET, POST"),))
+            elif self.csrf and csrf_blocked(content_type, preflighted):
                 await _send_error(send_with_id, 400, csrf_error())
             else:
                 await self.app(scope, receive, send_with_id)
@@ -287,15 +292,10 @@ class _OperationsMiddleware:
             CURRENT.reset(token)
 
 
-async def _send_error(send: Send, status: int, error: dict[str, Any]) -> None:
-    import orjson
-
+async def _send_error(
+    send: Send, status: int, error: dict[str, Any], extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     body = orjson.dumps({"errors": [error]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

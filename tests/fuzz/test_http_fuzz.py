@@ -69,7 +69,7 @@ deep_json = st.integers(100, 2000).map(
 alias_bomb = st.integers(257, 1200).map(
     lambda n: Req("aliases", content=_body({"query": "{ " + " ".join(f"a{i}: restaurants {{ name }}" for i in range(n)) + " }"}))
 )
-field_bomb = st.integers(100, 1000).map(
+field_bomb = st.integers(100, 600).map(
     lambda n: Req("fields", content=_body({"query": "{ restaurants { " + "name " * n + "} }"}))
 )
 fragment_names = st.lists(st.from_regex(r"[A-Z][a-z]{0,6}", fullmatch=True), min_size=1, max_size=6, unique=True)
@@ -81,7 +81,7 @@ fragment_cycle = fragment_names.map(
         )
     }))
 )
-fragment_chain = st.integers(50, 300).map(
+fragment_chain = st.integers(50, 200).map(
     lambda n: Req("fragment-chain", content=_body({
         "query": "query { ...F0 } " + " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(n))
         + f" fragment F{n} on Query {{ restaurants {{ name }} }}"
@@ -100,7 +100,7 @@ unknown_operation = st.tuples(st.text(max_size=30) | json_values, st.booleans())
         "operationName": t[0],
     }))
 )
-long_strings = st.integers(10_000, 100_000).map(
+long_strings = st.integers(10_000, 50_000).map(
     lambda n: Req("long-string", content=_body({"query": '{ order(id: "' + "x" * n + '") { id } }'}))
 )
 long_name = st.integers(1000, 30_000).map(
@@ -120,10 +120,14 @@ get_garbage = st.tuples(st.text(max_size=100), st.text(max_size=50), st.booleans
                   params={"query": t[0] if t[3] else "mutation { cancelOrder(id: 1) { id } }", "variables": t[1]})
 )
 
+other_methods = st.sampled_from(["PUT", "DELETE", "PATCH", "OPTIONS"]).map(
+    lambda m: Req("method", method=m, content=_body({"query": "{ __typename }"}))
+)
+
 bad_request = st.one_of(
     malformed_json, binary_garbage, invalid_utf8, wrong_content_type, deep_nesting, deep_lists, deep_json, alias_bomb,
     field_bomb, fragment_cycle, fragment_chain, wrong_variables, variables_not_object, unknown_operation,
-    long_strings, long_name, payload_shapes, random_queries, bad_mutations, get_garbage,
+    long_strings, long_name, payload_shapes, random_queries, bad_mutations, get_garbage, other_methods,
 )
 
 
