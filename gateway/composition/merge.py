@@ -113,6 +113,7 @@ class _FieldMergeContext:
         self.used_overridden: set[int] = set()
         self.unused_overridden: set[int] = set()
         self.unknown_target: set[int] = set()
+        self.overriders: list[int] = []
         self.labels: dict[int, str] = {}
 
     def is_overridden(self, i: int) -> bool:
@@ -133,6 +134,7 @@ class Merger:
         self.enum_usage: dict[str, tuple[str, dict[str, str]]] = {}
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
         self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
+        self.overridden_by: dict[tuple[str, str], str] = {}  # (coordinate, overridden subgraph) -> overriding one
         # progressive @override: field coordinate -> [(label, overriding subgraph, overridden subgraph)]
         self.labeled_overrides: dict[str, list[tuple[str, str, str]]] = {}
         self.composed: dict[str, Any] = {}  # @composeDirective-d directives by name in the supergraph
@@ -586,6 +588,10 @@ class Merger:
         gone = {i for i in ctx.used_overridden | ctx.unused_overridden if i not in ctx.labels}
         if gone:
             self.overridden[dest.coordinate] = {self.names[i] for i in gone}
+            winner = next((i for i in ctx.overriders if i not in ctx.labels), None)
+            if winner is not None:
+                for i in gone:
+                    self.overridden_by[(dest.coordinate, self.names[i])] = self.names[winner]
         losers = [i for i in ctx.used_overridden | ctx.unused_overridden if i in ctx.labels]
         winners = [i for i in ctx.labels if i not in ctx.used_overridden | ctx.unused_overridden]
         for loser in losers:
@@ -676,8 +682,10 @@ class Merger:
                               f'subgraph (it is marked "@external" in "{src_name}"). The @override directive can be removed.')
                 elif referenced:
                     ctx.used_overridden.add(from_idx)
+                    ctx.overriders.append(idx)
                 else:
                     ctx.unused_overridden.add(from_idx)
+                    ctx.overriders.append(idx)
                 if label is not None:
                     ok = bool(re.match(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$", label))
                     m = re.match(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$", label)

@@ -57,6 +57,7 @@ class _Checker:
         self.sg = sg
         self.meta = merger.meta
         self.overridden = merger.overridden
+        self.overridden_by = merger.overridden_by
         # Under a label assignment, the side of a progressive override that does not serve is gone.
         if labels is not None:
             self.overridden = {k: set(v) for k, v in merger.overridden.items()}
@@ -439,7 +440,9 @@ class _Checker:
         if f is None:
             out.append(f'cannot find field "{coord}"')
         elif self.names[pos.sub] in self.overridden.get(coord, ()):
-            out.append(f'field "{coord}" is not resolvable because it is overridden by another subgraph')
+            by = self.overridden_by.get((coord, self.names[pos.sub]))
+            out.append(f'field "{coord}" is not resolvable because it is overridden by '
+                       + (f'subgraph "{by}"' if by else "another subgraph"))
         elif self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
             out.append(f'field "{coord}" is not resolvable because marked @external')
         elif f.has("requires"):
@@ -460,10 +463,15 @@ class _Checker:
                            f'defined on type "{pos.type}" in subgraph "{other.name}" are resolvable (they are all declared '
                            'with their "resolvable" argument set to false)')
             else:
-                for fields, _, r in keys:
+                for fields, sel, r in keys:
                     if r:
+                        note = ""
+                        if sel is not None and any(
+                                isinstance(x, FieldNode) and s.name in self.overridden.get(f"{pos.type}.{x.name.value}", ())
+                                for x in sel.selections):
+                            note = f' (note that some of those key fields are overridden in "{s.name}")'
                         out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{fields}") of '
-                                   f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"')
+                                   f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"{note}')
         return out
 
     def report_interface_object(self, stuck: list[Pos], path: list[tuple[str, str]], op: str) -> None:

@@ -18,7 +18,9 @@ from gateway.composition import SubgraphInput, compose
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "composition" / "errors"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
 # Cases whose code we do not produce yet (strict: an unexpected pass fails, so the list shrinks).
-KNOWN_GAPS: set[str] = set()
+KNOWN_GAPS: set[str] = {
+    "fuzz_context_v28_add_list_309",  # the type of a @fromContext selection is not checked
+}
 
 
 def _run(case: str) -> tuple[list[str], list[str]]:
@@ -43,6 +45,7 @@ def test_error_codes_match_apollo(case: str) -> None:
 # Cases whose messages still differ from Apollo's (satisfiability: Apollo also lists the subgraphs it
 # reached through keys, with "ignoring moving to ..." reasons; graphql-core's syntax error wording).
 MESSAGE_GAPS = {
+    "fuzz_include_skip_add_external_349",
     "fuzz_abstract_types_unresolvable_key_232",
     "fuzz_include_skip_unresolvable_key_88",
     "fuzz_provides_on_interface_drop_type_33",
