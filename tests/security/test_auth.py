@@ -119,3 +119,15 @@ def test_wrong_scheme_is_refused(strict, keys):
 def test_required_authentication(masking, keys):
     assert masking.post("{ public }").status_code == 401
     assert masking.post("{ public }", headers=_bearer(keys.token())).json() == {"data": {"public": "public"}}
+
+
+def test_no_client_header_reaches_subgraphs_by_default(strict, keys):
+    """Only the request id and the trace context cross the gateway unless a header rule says otherwise."""
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    headers = {"authorization": f"Bearer {keys.token()}", "cookie": "session=1", "x-tenant": "acme",
+               "traceparent": trace, "x-request-id": "rid-1"}
+    body = strict.post("{ headers { name value } }", headers=headers).json()
+    seen = {h["name"]: h["value"] for h in body["data"]["headers"]}
+    assert seen["x-request-id"] == "rid-1"
+    assert seen["traceparent"] == trace  # tracing is off here: passed on unchanged
+    assert not {"authorization", "cookie", "x-tenant"} & set(seen)
