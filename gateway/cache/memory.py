@@ -128,6 +128,10 @@ class LRU(Generic[K, V]):
             self._data.move_to_end(key)
         return value
 
+    def peek(self, key: K) -> V | None:
+        """The value without marking it used (safe to call from another thread)."""
+        return self._data.get(key)
+
     def put(self, key: K, value: V) -> None:
         """Store `value`, evicting the least recently used entry when full."""
         self._data[key] = value

@@ -163,7 +163,7 @@ class PlanCache:
                 made: list[tuple[PlanKey, QueryPlan]] = made,
             ) -> QueryPlan:
                 key = (sdl_hash, print_ast(document), name)
-                plan = self._plans.get(key)  # read-only from the thread; writes happen on the loop
+                plan = self._plans.peek(key)  # read-only from the thread; writes happen on the loop
                 if plan is None:
                     plan = inner(supergraph, document, name, variables)
                     if plan.error is None:
