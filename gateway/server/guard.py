@@ -208,10 +208,11 @@ class Guard:
             outcome = "refused"
         else:
             outcome = "error" if info.errors else "success"
-        key = (info.operation, outcome)
+        # Keyed by label, not by the client's name: unknown names must not grow this dict.
+        key = (self._label(info.operation), outcome)
         child = self._labels.get(key)
         if child is None:
-            label = self._label(info.operation)
+            label = key[0]
             child = self._labels[key] = (
                 metrics.REQUESTS.labels(label, outcome),
                 metrics.REQUEST_DURATION.labels(label, outcome),
@@ -268,10 +269,13 @@ class _OperationsMiddleware:
         if guard.tracing is not None:
             span, span_token = guard.tracing.start_request(info.client_headers)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
@@ -284,6 +288,12 @@ class _OperationsMiddleware:
                 await _send_error(send_with_id, 400, csrf_error())
             else:
                 await self.app(scope, receive, send_with_id)
+        except Exception:  # noqa: BLE001 - a bug still answers a GraphQL error, not a bare 500 page
+            log.exception("request failed")
+            if started:
+                raise
+            status = 500
+            await _send_error(send_with_id, 500, error_dict("Internal server error.", "INTERNAL_SERVER_ERROR"))
         finally:
             metrics.IN_FLIGHT.dec()
             guard.record(info, status, time.perf_counter() - start)
