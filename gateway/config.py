@@ -374,8 +374,8 @@ class GatewayConfig(BaseModel):
     headers: HeadersConfig = Field(default_factory=lambda: HeadersConfig())
     auth: AuthConfig = Field(default_factory=lambda: AuthConfig())
     telemetry: TelemetryConfig = Field(default_factory=lambda: TelemetryConfig())
-    lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
     cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
+    lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:
