@@ -68,6 +68,7 @@ class _Checker:
         self.errors: list[CompositionError] = []
         self._keys: dict[tuple[int, str], list[tuple[str, SelectionSetNode | None, bool]]] = {}
         self._jumps: dict[tuple[Pos, frozenset[tuple[int, str]]], list[Pos]] = {}
+        self._fields: dict[tuple[Pos, str], SField | None] = {}
 
 
     # -- subgraph facts -----------------------------------------------------------------------------
@@ -89,6 +90,14 @@ class _Checker:
 
     def field_at(self, pos: Pos, fname: str) -> SField | None:
         """The field if subgraph `pos.sub` can resolve it at this position, else None."""
+        key = (pos, fname)
+        if key in self._fields:
+            return self._fields[key]
+        f = self._field_at(pos, fname)
+        self._fields[key] = f
+        return f
+
+    def _field_at(self, pos: Pos, fname: str) -> SField | None:
         s = self.subs[pos.sub]
         t = s.type(pos.type)
         if t is None:
