@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -33,9 +33,11 @@ class RedisCache:
     def __init__(self, config: RedisCacheConfig) -> None:
         self.config = config
         self.timeout = config.timeout
-        self._pool = ConnectionPool.from_url(
+        # Blocking: a request waits (up to the timeout) for a free connection instead of failing at once.
+        self._pool = BlockingConnectionPool.from_url(
             config.url,
             max_connections=config.pool_size,
+            timeout=config.timeout,
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
             retry=Retry(NoBackoff(), 0),
