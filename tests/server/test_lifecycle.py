@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -17,6 +19,8 @@ from gateway.config import GatewayConfig
 from gateway.observability.metrics import REGISTRY
 from gateway.server import create_app
 from gateway.server.lifecycle import Lifecycle, fetch_supergraph
+from gateway.supergraph import load_supergraph
+from gateway.transport import make_transport
 
 BROKEN = "type Query {"
 
@@ -102,3 +106,38 @@ def test_draining_turns_ready_503_and_closes_connections(shop_supergraph):
         assert health.status_code == 200  # liveness only
         answer = httpx.post(server.url, json={"query": "{ __typename }"})
         assert answer.json() == {"data": {"__typename": "Query"}} and answer.headers["connection"] == "close"
+
+
+class GatedTransport:
+    """The real transport, holding every fetch until the test opens the gate."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.entered = threading.Semaphore(0)
+        self.gate = threading.Event()
+
+    async def fetch(self, name: str, url: str, body: bytes, headers: Any = None) -> Any:
+        self.entered.release()
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
+        return await self.inner.fetch(name, url, body, headers)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_request_in_flight_finishes_on_the_supergraph_it_started_with(shop, shop_sdl, free_port):
+    config = GatewayConfig.model_validate({"traffic_shaping": {"all": {"retry": {"max_attempts": 1}}}})
+    gated = GatedTransport(make_transport(config.traffic_shaping))
+    app = create_app(load_supergraph(shop_sdl), config, transport=gated)
+    query = {"query": "{ topProducts(first: 1) { name } }"}
+    # The new supergraph sends products fetches to a port nobody listens on.
+    moved = shop_sdl.replace(shop["products"].url, f"http://127.0.0.1:{free_port()}/graphql")
+    with ServerThread(app, lifespan="on") as server, ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(httpx.post, server.url, json=query, timeout=10)
+        assert gated.entered.acquire(timeout=10)  # its products fetch is under way
+        assert asyncio.run(app.state.lifecycle.offer(moved, "test"))
+        gated.gate.set()
+        assert in_flight.result().json() == {"data": {"topProducts": [{"name": "Table"}]}}
+        after = httpx.post(server.url, json=query, timeout=10).json()
+    assert after["errors"][0]["extensions"] == {"code": "SUBGRAPH_UNAVAILABLE", "serviceName": "products"}
