@@ -208,7 +208,10 @@ class NativeClient:
         request = bytearray(head)
         if headers:
             for name, value in headers.items():
-                request += f"{name}: {value}\r\n".encode("latin-1")
+                line = f"{name}: {value}"
+                if "\r" in line or "\n" in line:
+                    raise TransportError(f"header {name!r} for '{subgraph_name}' contains a line break")
+                request += line.encode("latin-1", "replace") + b"\r\n"
         request += b"Content-Length: %d\r\n\r\n" % len(body)
         request += body
         timeout = self._timeouts.get(subgraph_name, self._traffic.all.timeout)
@@ -223,7 +226,7 @@ class NativeClient:
             parsed = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             if status >= 400:
-                raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {status}") from exc
+                raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {status}", status=status) from exc
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
         return SubgraphResponse(status, parsed)
 

@@ -237,3 +237,17 @@ async def test_native_client_retries_a_keep_alive_connection_the_server_closed(m
         assert await transport.fetch("s", url, b"{}") == first
     finally:
         await transport.aclose()
+
+
+async def test_native_client_reports_status_and_refuses_header_injection(misbehaving_base):
+    from gateway.transport import TransportError
+
+    transport = NativeClient()
+    try:
+        with pytest.raises(TransportError) as info:
+            await transport.fetch("s", misbehaving_base + "/500", b"{}")
+        assert info.value.status == 500
+        with pytest.raises(TransportError):
+            await transport.fetch("s", misbehaving_base + "/graphql503", b"{}", {"x-a": "1\r\nx-b: 2"})
+    finally:
+        await transport.aclose()
