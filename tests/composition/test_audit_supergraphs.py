@@ -45,3 +45,11 @@ def test_supergraph_matches_apollo(suite: str) -> None:
 def test_supergraph_byte_identical(suite: str) -> None:
     """Stricter than required: the printer reproduces Apollo's layout and ordering too."""
     assert _compose(suite) == (FIXTURES / suite / "supergraph.graphql").read_text().rstrip("\n")
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_gateway_loader_reads_our_supergraph(suite: str) -> None:
+    """What we print is what the gateway serves from: gateway/supergraph must load it."""
+    from gateway.supergraph import load_supergraph
+
+    load_supergraph(_compose(suite))
