@@ -27,7 +27,7 @@ class InstrumentedTransport:
         self.request_id_header = request_id_header
         self.rules = rules if rules is not None and not rules.empty else None
         self.tracing = tracing
-        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._series: dict[tuple[str, str], list[Any]] = {}
 
     def _outbound(self, info: RequestInfo, name: str) -> dict[str, str]:
         headers = info.outbound.get(name)
@@ -44,14 +44,10 @@ class InstrumentedTransport:
 
     def _record(self, name: str, outcome: str, seconds: float) -> None:
         key = (name, outcome)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = (
-                metrics.SUBGRAPH_FETCHES.labels(name, outcome),
-                metrics.SUBGRAPH_FETCH_DURATION.labels(name, outcome),
-            )
-        child[0].inc()
-        child[1].observe(seconds)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metrics.SUBGRAPH_FETCHES.series(name, outcome)
+        metrics.SUBGRAPH_FETCHES.observe(series, seconds)
 
     async def fetch(
         self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from bisect import bisect_left
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 REGISTRY = CollectorRegistry()
 
@@ -49,35 +55,65 @@ SUBGRAPH_REQUESTS = Counter(
     registry=REGISTRY,
 )
 
-# --- requests and subgraph fetches (gateway/server/middleware.py, gateway/observability/instrument.py)
+# --- requests and subgraph fetches (gateway/server/guard.py, gateway/observability/instrument.py)
+# These are counted on every request, so they are plain lists updated from the event loop (no
+# locks, no label lookups) and turned into Prometheus families only when /metrics is scraped.
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-REQUESTS = Counter(
+
+
+class TimedCounter:
+    """A counter `<name>_total` and a histogram `<histogram>` over the same labelled events."""
+
+    def __init__(self, name: str, histogram: str, doc: str, labelnames: tuple[str, ...]) -> None:
+        self.name = name
+        self.histogram = histogram
+        self.doc = doc
+        self.labelnames = labelnames
+        self._series: dict[tuple[str, ...], list[Any]] = {}
+
+    def series(self, *labels: str) -> list[Any]:
+        """The mutable record for one label set: [count, sum, per-bucket counts]; keep it and `observe`."""
+        found = self._series.get(labels)
+        if found is None:
+            found = self._series[labels] = [0, 0.0, [0] * (len(_SECONDS) + 1)]
+        return found
+
+    @staticmethod
+    def observe(series: list[Any], seconds: float) -> None:
+        series[0] += 1
+        series[1] += seconds
+        series[2][bisect_left(_SECONDS, seconds)] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        counter = CounterMetricFamily(self.name, self.doc, labels=self.labelnames)
+        histogram = HistogramMetricFamily(self.histogram, self.doc, labels=self.labelnames)
+        for labels, (count, total, buckets) in list(self._series.items()):
+            counter.add_metric(labels, count)
+            cumulative, running = [], 0
+            for bound, n in zip((*map(floatToGoString, _SECONDS), "+Inf"), buckets, strict=True):
+                running += n
+                cumulative.append((bound, running))
+            histogram.add_metric(labels, cumulative, total)
+        yield counter
+        yield histogram
+
+
+REQUESTS = TimedCounter(
     "fedgate_requests",
-    "GraphQL requests by operation name and outcome (success, error, refused, failure).",
-    ["operation", "outcome"],
-    registry=REGISTRY,
-)
-REQUEST_DURATION = Histogram(
     "fedgate_request_duration_seconds",
-    "Time from request received to response sent, by operation name and outcome.",
-    ["operation", "outcome"],
-    buckets=_SECONDS,
-    registry=REGISTRY,
+    "GraphQL requests and their duration, by operation name and outcome (success, error, refused, failure).",
+    ("operation", "outcome"),
 )
-SUBGRAPH_FETCHES = Counter(
+SUBGRAPH_FETCHES = TimedCounter(
     "fedgate_subgraph_fetches",
-    "Subgraph fetches by subgraph and outcome (success, error, failure).",
-    ["subgraph", "outcome"],
-    registry=REGISTRY,
-)
-SUBGRAPH_FETCH_DURATION = Histogram(
     "fedgate_subgraph_fetch_duration_seconds",
-    "Duration of one subgraph fetch, by subgraph and outcome.",
-    ["subgraph", "outcome"],
-    buckets=_SECONDS,
-    registry=REGISTRY,
+    "Subgraph fetches and their duration, by subgraph and outcome (success, error, failure).",
+    ("subgraph", "outcome"),
 )
-IN_FLIGHT = Gauge("fedgate_requests_in_flight", "GraphQL requests being handled now.", registry=REGISTRY)
+REGISTRY.register(REQUESTS)  # type: ignore[arg-type]
+REGISTRY.register(SUBGRAPH_FETCHES)  # type: ignore[arg-type]
+
+IN_FLIGHT = Gauge("fedgate_requests_in_flight", "GraphQL requests being handled now (read at scrape time).", registry=REGISTRY)
 PLAN_CACHE_SIZE = Gauge(
     "fedgate_plan_cache_size", "Operations held planned in memory (read at scrape time).", registry=REGISTRY
 )

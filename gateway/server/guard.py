@@ -87,7 +87,8 @@ class Guard:
         self.jwt = JwtVerifier(config.auth) if config.auth.jwks else None
         self.require_auth = config.auth.require_authentication
         self._per: _PerSupergraph | None = None
-        self._labels: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._labels: dict[tuple[str, str], list[Any]] = {}
+        self.in_flight = 0
         self._operation_names: set[str] = set()
         self.state: Any = None
 
@@ -106,6 +107,7 @@ class Guard:
                 return 0.0
 
         metrics.PLAN_CACHE_SIZE.set_function(plan_cache_size)
+        metrics.IN_FLIGHT.set_function(lambda: float(self.in_flight))
 
     def instrument(self, transport: Transport) -> InstrumentedTransport:
         """The transport the executor should use: `transport` with metrics, spans and outbound headers."""
@@ -210,15 +212,10 @@ class Guard:
             outcome = "error" if info.errors else "success"
         # Keyed by label, not by the client's name: unknown names must not grow this dict.
         key = (self._label(info.operation), outcome)
-        child = self._labels.get(key)
-        if child is None:
-            label = key[0]
-            child = self._labels[key] = (
-                metrics.REQUESTS.labels(label, outcome),
-                metrics.REQUEST_DURATION.labels(label, outcome),
-            )
-        child[0].inc()
-        child[1].observe(seconds)
+        series = self._labels.get(key)
+        if series is None:
+            series = self._labels[key] = metrics.REQUESTS.series(*key)
+        metrics.REQUESTS.observe(series, seconds)
         if self.access_log:
             access_log.info(
                 "%s %s %.1fms",
@@ -263,7 +260,7 @@ class _OperationsMiddleware:
         rid_header = (rid_name, request_id.encode("latin-1"))
         status = 500
         token = CURRENT.set(info)
-        metrics.IN_FLIGHT.inc()
+        guard.in_flight += 1
         start = time.perf_counter()
         span = span_token = None
         if guard.tracing is not None:
@@ -295,7 +292,7 @@ class _OperationsMiddleware:
             status = 500
             await _send_error(send_with_id, 500, error_dict("Internal server error.", "INTERNAL_SERVER_ERROR"))
         finally:
-            metrics.IN_FLIGHT.dec()
+            guard.in_flight -= 1
             guard.record(info, status, time.perf_counter() - start)
             if span is not None:
                 guard.tracing.end_request(span, span_token, status, info.operation)  # type: ignore[union-attr]
