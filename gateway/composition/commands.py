@@ -17,6 +17,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def _print_errors(result: CompositionResult) -> None:
     for e in result.errors:
         click.echo(f"error[{e.code}]: {e.message}", err=True)
+        if e.locations:
+            click.echo("  at " + ", ".join(str(loc) for loc in e.locations), err=True)
     click.echo(f"fedgate: composition failed with {len(result.errors)} error(s)", err=True)
 
 
@@ -110,8 +112,12 @@ def check(config_path: str, base: str, fmt: str) -> None:
             click.echo(json.dumps({"composed": False, "errors": [e.to_dict() for e in result.errors]}, indent=2))
         elif fmt == "github":
             for e in result.errors:
-                file = next((files[s] for s in e.subgraphs if files.get(s) is not None), None)
+                loc = next((x for x in e.locations if files.get(x.subgraph) is not None), None)
+                file = files.get(loc.subgraph) if loc is not None else next(
+                    (files[s] for s in e.subgraphs if files.get(s) is not None), None)
                 where = f" file={file}" if file is not None else ""
+                if loc is not None:
+                    where += f",line={loc.line},col={loc.column}"
                 click.echo(f"::error{where}::{_gh_escape(f'{e.code}: {e.message}')}")
         else:
             _print_errors(result)
@@ -134,8 +140,8 @@ def check(config_path: str, base: str, fmt: str) -> None:
                 level = "notice"
             else:
                 level = "error" if c.severity == BREAKING else "warning"
-            loc = _locate(c.coordinate, sources)
-            where = f" file={loc[0]},line={loc[1]}" if loc else ""
+            found = _locate(c.coordinate, sources)
+            where = f" file={found[0]},line={found[1]}" if found else ""
             click.echo(f"::{level}{where}::{_gh_escape(f'{c.severity} change ({c.code}): {c.message}')}")
     else:
         for c in changes:

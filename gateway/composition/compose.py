@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import DocumentNode, GraphQLSyntaxError, NamedTypeNode, NameNode, parse
 
-from .errors import CompositionError, CompositionResult
+from .errors import CompositionError, CompositionResult, SourceLocation
 from .links import resolve_links
 from .merge import Merger
 from .printer import print_supergraph
@@ -97,6 +99,45 @@ def complete_subgraph(sub: Subgraph) -> list[CompositionError]:
     return errors
 
 
+_COORDINATE = re.compile(r'"@?([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?:\([A-Za-z_][A-Za-z0-9_]*:\))?"')
+
+
+def _node_location(sub: Subgraph, node: Any) -> SourceLocation | None:
+    loc = getattr(node, "loc", None)
+    if loc is None or loc.source is None:
+        return None
+    where = loc.source.get_location(loc.start)
+    return SourceLocation(sub.name, where.line, where.column)
+
+
+def attach_locations(errors: list[CompositionError], subs: list[Subgraph]) -> None:
+    """Point each error at the first schema coordinate its message names, in each subgraph involved."""
+    by_name = {s.name: s for s in subs}
+    for e in errors:
+        if e.locations:
+            continue
+        involved = [by_name[n] for n in e.subgraphs if n in by_name] or list(subs)
+        locations: list[SourceLocation] = []
+        for m in _COORDINATE.finditer(e.message):
+            type_name, field_name = m.group(1), m.group(2)
+            for sub in involved:
+                t = sub.types.get(type_name)
+                if t is None:
+                    continue
+                node = t.fields[field_name].node if field_name and field_name in t.fields else t.node
+                loc = _node_location(sub, node)
+                if loc is not None and loc not in locations:
+                    locations.append(loc)
+            if locations:
+                break
+        e.locations = tuple(locations)
+
+
+def _failed(errors: list[CompositionError], subs: list[Subgraph], merger: Merger | None = None) -> CompositionResult:
+    attach_locations(errors, subs)
+    return CompositionResult(errors=errors, hints=merger.hints if merger is not None else [])
+
+
 def join_version(subs: list[Subgraph]) -> tuple[int, int]:
     minor = max((s.links.version[1] for s in subs if s.fed2), default=0)
     if minor >= 8:
@@ -124,30 +165,30 @@ def compose(inputs: list[SubgraphInput]) -> CompositionResult:
             errors.extend(complete_subgraph(sub))
             subs.append(sub)
     if errors:
-        return CompositionResult(errors=errors)
+        return _failed(errors, subs)
     for sub in subs:
         errors.extend(validate_subgraph(sub, pre_upgrade=not sub.fed2))
     if errors:
-        return CompositionResult(errors=errors)
+        return _failed(errors, subs)
     if any(not s.fed2 for s in subs):
         errors.extend(upgrade_fed1(subs))
         if errors:
-            return CompositionResult(errors=errors)
+            return _failed(errors, subs)
         for sub in subs:
             if sub.links.upgraded:
                 errors.extend(validate_subgraph(sub, pre_upgrade=False))
         if errors:
-            return CompositionResult(errors=errors)
+            return _failed(errors, subs)
     merger = Merger(subs)
     sg = merger.merge()
     if merger.errors:
-        return CompositionResult(errors=merger.errors, hints=merger.hints)
+        return _failed(merger.errors, subs, merger)
     sg.join_version = join_version(subs)
     from .satisfiability import validate_satisfiability
 
     sat_errors = validate_satisfiability(subs, sg, merger)
     if sat_errors:
-        return CompositionResult(errors=sat_errors, hints=merger.hints)
+        return _failed(sat_errors, subs, merger)
     return CompositionResult(supergraph_sdl=print_supergraph(sg), hints=merger.hints)
 
 

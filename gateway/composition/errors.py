@@ -6,6 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where in a subgraph's SDL an error points (1-based line and column)."""
+
+    subgraph: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.subgraph}:{self.line}:{self.column}"
+
+
 class CompositionError(Exception):
     """One composition error with Apollo's stable `code` (e.g. `INVALID_FIELD_SHARING`)."""
 
@@ -14,13 +26,13 @@ class CompositionError(Exception):
         code: str,
         message: str,
         subgraphs: Iterable[str] = (),
-        locations: Iterable[str] = (),
+        locations: Iterable[SourceLocation] = (),
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.subgraphs: tuple[str, ...] = tuple(subgraphs)
-        self.locations: tuple[str, ...] = tuple(locations)
+        self.locations: tuple[SourceLocation, ...] = tuple(locations)
 
     def __repr__(self) -> str:
         return f"CompositionError({self.code!r}, {self.message!r})"
@@ -31,7 +43,8 @@ class CompositionError(Exception):
             "code": self.code,
             "message": self.message,
             "subgraphs": list(self.subgraphs),
-            "locations": list(self.locations),
+            "locations": [
+                {"subgraph": loc.subgraph, "line": loc.line, "column": loc.column} for loc in self.locations],
         }
 
 

@@ -7,6 +7,7 @@ and merging needs to know which block (definition or extension) declared each el
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     BooleanValueNode,
@@ -97,6 +98,7 @@ class SField(_Directed):
     directives: list[Applied] = field(default_factory=list)
     block: int = 0
     default: ValueNode | None = None  # input fields only
+    node: Any = None
 
     @property
     def coordinate(self) -> str:
@@ -122,6 +124,7 @@ class SType(_Directed):
     interfaces: list[str] = field(default_factory=list)
     has_definition: bool = False
     extension_blocks: int = 0
+    node: Any = None  # the first definition or extension node
 
     @property
     def has_extension(self) -> bool:
@@ -287,7 +290,7 @@ class _Builder:
         is_ext = isinstance(node, _EXTENSION_NODES)
         t = sub.types.get(name)
         if t is None:
-            t = SType(kind=kind, name=name)
+            t = SType(kind=kind, name=name, node=node)
             sub.types[name] = t
         elif t.kind != kind:
             self.sub.build_errors.append(f"Type {name} is defined with different kinds")
@@ -323,6 +326,7 @@ class _Builder:
                     directives=self.applied(fnode.directives, block),
                     block=block,
                     default=getattr(fnode, "default_value", None),
+                    node=fnode,
                 )
         elif kind == ENUM:
             for v in getattr(node, "values", None) or ():

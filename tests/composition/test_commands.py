@@ -206,3 +206,13 @@ def test_check_usage_errors_exit_2(tmp_path: Path) -> None:
     assert code == 2
     code, _, _ = _run("check", "--config", str(config))
     assert code == 2
+
+
+def test_check_github_points_composition_errors_at_the_line(tmp_path: Path) -> None:
+    base = _base(tmp_path)
+    broken = REVIEWS.replace("type Review { body: String }", "type Review { body: String }\ntype Product { id: ID! }")
+    config = _write(tmp_path, reviews=broken)
+    code, out, _ = _run("check", "--config", str(config), "--base", str(base), "--format", "github")
+    assert code == 1
+    assert out.startswith(f"::error file={tmp_path / 'products.graphql'},line=3,col=")
+    assert "INVALID_FIELD_SHARING" in out
