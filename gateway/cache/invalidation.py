@@ -49,7 +49,13 @@ async def handle_invalidation(
             return 400, {"error": f"cannot understand invalidation request {orjson.dumps(item).decode()}"}
     if entities is None:
         return 200, {"count": 0}
+    store = entities.store
+    if not getattr(store, "available", True):
+        return 503, {"error": "the cache backend is unavailable; nothing was invalidated", "count": 0}
+    failures = getattr(store, "failures", 0)
     count = 0
     for subgraph, typename, key in parsed:
         count += await entities.invalidate(subgraph, typename, key)
+    if getattr(store, "failures", 0) != failures:
+        return 503, {"error": "the cache backend failed; some entries may remain", "count": count}
     return 200, {"count": count}

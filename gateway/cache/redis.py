@@ -25,6 +25,7 @@ log = logging.getLogger("fedgate.cache")
 T = TypeVar("T")
 _LOG_EVERY = 10.0
 _SCAN_COUNT = 500
+_SCAN_TIMEOUT = 30.0
 
 
 class RedisCache:
@@ -164,8 +165,8 @@ class RedisCache:
         return await self._run_long("SCAN", call, [])
 
     async def _run_long(self, op: str, call: Callable[[], Awaitable[T]], default: T) -> T:
-        # Scans walk the keyspace off the request path, so they get more time than one command.
-        return await self._run(op, call, default, max(self.timeout * 10, 1.0))
+        # Scans walk the keyspace off the request path (startup, invalidation), so they get more time.
+        return await self._run(op, call, default, max(self.timeout * 10, _SCAN_TIMEOUT))
 
     async def aclose(self) -> None:
         """Close the pool."""

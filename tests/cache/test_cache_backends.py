@@ -187,3 +187,18 @@ async def test_a_failing_cache_falls_back_to_a_plain_fetch(supergraph):
     assert data == {"_entities": [{"isPaid": True}, {"isPaid": False}]} and errors == []
     assert run.sent == [[_rep(1), _rep(2)]]
     assert entity_run.cache_control() == "no-store"
+
+
+async def test_invalidation_says_so_when_redis_is_down(own_redis, supergraph):
+    from gateway.cache.invalidation import handle_invalidation
+
+    store = RedisCache(RedisCacheConfig(url=own_redis.url, timeout=0.2, retry_after=5))
+    entities = EntityCache(EntityCacheConfig(enabled=True), store, supergraph)
+    body = orjson.dumps({"kind": "entity", "type": "Order", "key": {"id": "1"}})
+    assert (await handle_invalidation("s", entities, "s", body))[0] == 200
+    own_redis.kill()
+    status, answer = await handle_invalidation("s", entities, "s", body)
+    assert status == 503 and "failed" in answer["error"]
+    status, answer = await handle_invalidation("s", entities, "Bearer s", body)
+    assert status == 503 and "unavailable" in answer["error"]
+    await store.aclose()
