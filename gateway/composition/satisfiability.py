@@ -440,24 +440,34 @@ class _Checker:
         head = "{" if op == "query" else f"{op} {{"
         return head + "\n" + "\n".join(lines) + "\n}"
 
-    def reasons(self, pos: Pos, api_type: str, fname: str) -> list[str]:
+    def own_reason(self, pos: Pos, api_type: str, fname: str) -> str | None:
+        """Why the subgraph at `pos` cannot take the field itself."""
         s = self.subs[pos.sub]
         coord = f"{api_type}.{fname}"
-        out: list[str] = []
         t = s.type(pos.type)
         f = t.fields.get(fname) if t is not None else None
         if f is None:
-            out.append(f'cannot find field "{coord}"')
-        elif self.names[pos.sub] in self.overridden.get(coord, ()):
+            return f'cannot find field "{coord}"'
+        if self.names[pos.sub] in self.overridden.get(coord, ()):
             by = self.overridden_by.get((coord, self.names[pos.sub]))
-            out.append(f'field "{coord}" is not resolvable because it is overridden by '
-                       + (f'subgraph "{by}"' if by else "another subgraph"))
-        elif self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
-            out.append(f'field "{coord}" is not resolvable because marked @external')
-        elif f.has("requires"):
-            out.append(f'cannot satisfy @require conditions on field "{coord}"')
+            return f'field "{coord}" is not resolvable because it is overridden by ' + (
+                f'subgraph "{by}"' if by else "another subgraph")
+        if self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
+            return f'field "{coord}" is not resolvable because marked @external'
+        if f.has("requires"):
+            return f'cannot satisfy @require conditions on field "{coord}"'
+        return None
+
+    def reasons(self, pos: Pos, api_type: str, fname: str, reachable: set[int]) -> list[str]:
+        """Reasons for a position the state holds: its own, then subgraphs it cannot move to."""
+        s = self.subs[pos.sub]
+        coord = f"{api_type}.{fname}"
+        out: list[str] = []
+        own = self.own_reason(pos, api_type, fname)
+        if own is not None:
+            out.append(own)
         for i, other in enumerate(self.subs):
-            if i == pos.sub:
+            if i == pos.sub or i in reachable:
                 continue
             ot = other.type(pos.type)
             of = ot.fields.get(fname) if ot is not None else None
@@ -483,6 +493,12 @@ class _Checker:
                                    f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"{note}')
         return out
 
+    def used_key(self, origin: Pos, target: Pos) -> str:
+        for fields, sel, r in self.keys(target.sub, target.type):
+            if r and sel is not None and self.can_fetch(origin, sel, frozenset()):
+                return fields
+        return next((fields for fields, _, r in self.keys(target.sub, target.type) if r), "")
+
     def report_interface_object(self, stuck: list[Pos], path: list[tuple[str, str]], op: str) -> None:
         witness = self.witness(path, op, composite=True)
         parts = [f'- from subgraph "{self.names[p.sub]}": no subgraph can be reached to resolve the implementation '
@@ -498,14 +514,33 @@ class _Checker:
         target = self.sg.types.get(named_type(f.type))
         composite = target is not None and target.kind in (OBJECT, INTERFACE, UNION)
         witness = self.witness(path, op, composite)
-        parts = []
-        for pos in sorted(alts, key=lambda p: p.sub):
-            rs = self.reasons(pos, api_type, f.name)
-            name = self.names[pos.sub]
+        parts: list[str] = []
+
+        def group(name: str, rs: list[str]) -> None:
             if len(rs) == 1:
                 parts.append(f'- from subgraph "{name}": {rs[0]}.')
             else:
                 parts.append(f'- from subgraph "{name}":\n' + "\n".join(f"  - {r}." for r in rs))
+
+        listed = {p.sub for p in alts}
+        for pos in sorted(alts, key=lambda p: p.sub):
+            reached = [j for j in self.jumps(Pos(pos.sub, pos.type, pos.provided)) if j.type == pos.type]
+            reachable = {j.sub for j in reached}
+            group(self.names[pos.sub], self.reasons(pos, api_type, f.name, reachable))
+            # Subgraphs reached through keys: their own failure, and why not to bounce further.
+            for j in sorted(reached, key=lambda p: p.sub):
+                if j.sub in listed:
+                    continue
+                listed.add(j.sub)
+                rs = [r for r in [self.own_reason(j, api_type, f.name)] if r is not None]
+                for k in sorted(reached, key=lambda p: p.sub):
+                    if k.sub == j.sub:
+                        continue
+                    rs.append(f'ignoring moving to subgraph "{self.names[k.sub]}" using @key(fields: '
+                              f'"{self.used_key(pos, k)}") of "{pos.type}" because there is a more direct path in '
+                              f"{self.names[k.sub]} that avoids {self.names[j.sub]} altogether")
+                if rs:
+                    group(self.names[j.sub], rs)
         self.errors.append(CompositionError(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query:\n{witness}\ncannot be satisfied by the subgraphs because:\n"

@@ -47,11 +47,8 @@ def test_error_codes_match_apollo(case: str) -> None:
 MESSAGE_GAPS = {
     "fuzz_include_skip_add_external_349",
     "fuzz_abstract_types_unresolvable_key_232",
-    "fuzz_include_skip_unresolvable_key_88",
     "fuzz_provides_on_interface_drop_type_33",
-    "fuzz_requires_requires_unresolvable_key_526",
     "fuzz_requires_with_fragments_add_external_16",
-    "fuzz_requires_with_fragments_unresolvable_key_310",
     "key_invalid_fields_syntax",
 }
 
