@@ -53,6 +53,7 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Listen port (default 4000, or `port` in the config).")
 @click.option("--config", "config_path", default=None, type=click.Path(), help="fedgate.yaml.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256), help="Gateway processes sharing the port (one core each).")
 def serve(
     supergraph_path: str | None,
     supergraph_url: str | None,
@@ -60,6 +61,7 @@ def serve(
     port: int | None,
     config_path: str | None,
     log_level: str,
+    workers: int = 1,
 ) -> None:
     """Serve the supergraph over HTTP: POST/GET /graphql, GET /health and /ready; SIGTERM drains."""
     if (supergraph_path is None) == (supergraph_url is None):
@@ -72,6 +74,27 @@ def serve(
         config = config.model_copy(update={"host": host})
     if port is not None:
         config = config.model_copy(update={"port": port})
+
+    if workers > 1:
+        from gateway.server.workers import bind_socket, serve_workers
+
+        if supergraph_path is not None:
+            _load_supergraph(supergraph_path)  # refuse a broken supergraph once, before forking
+        try:
+            sock = bind_socket(config.host, config.port)
+        except OSError as exc:
+            _fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
+
+        def run_worker(sock: Any) -> None:
+            _serve_one(supergraph_path, supergraph_url, config, log_level, sock)
+
+        serve_workers(workers, sock, run_worker)
+    _serve_one(supergraph_path, supergraph_url, config, log_level, None)
+
+
+def _serve_one(
+    supergraph_path: str | None, supergraph_url: str | None, config: GatewayConfig, log_level: str, sock: Any
+) -> None:
     from gateway.observability.logging import configure_logging
     from gateway.server import create_app
     from gateway.server.lifecycle import fetch_supergraph
@@ -89,7 +112,7 @@ def serve(
         app = create_app(_load_supergraph_sdl(sdl, supergraph_url), config)
         app.state.lifecycle.watch_url(supergraph_url, etag, sdl)
     configure_logging(config.telemetry.logging)  # text or JSON lines, each with the request id
-    serve_app(app, config, app.state.lifecycle, log_level)
+    serve_app(app, config, app.state.lifecycle, log_level, sock)
 
 
 @main.command()

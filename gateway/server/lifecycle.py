@@ -263,8 +263,12 @@ def fetch_supergraph(url: str) -> tuple[str, str | None]:
     return response.text, response.headers.get("etag")
 
 
-def serve(app: Any, config: GatewayConfig, lifecycle: Lifecycle, log_level: str = "info") -> None:
-    """Run `app` under uvicorn with fedgate's signal handling (drain on SIGTERM); return on exit."""
+def serve(
+    app: Any, config: GatewayConfig, lifecycle: Lifecycle, log_level: str = "info", sock: Any = None
+) -> None:
+    """Run `app` under uvicorn with fedgate's signal handling (drain on SIGTERM); return on exit.
+
+    `sock`: an already listening socket (one of `--workers N` processes) instead of host/port."""
     uv_config = uvicorn.Config(
         lifecycle.middleware(app),
         host=config.host,
@@ -273,7 +277,7 @@ def serve(app: Any, config: GatewayConfig, lifecycle: Lifecycle, log_level: str 
         access_log=False,
         timeout_graceful_shutdown=int(config.lifecycle.drain_timeout) or None,
     )
-    _DrainingServer(uv_config, lifecycle).run()
+    _DrainingServer(uv_config, lifecycle).run(sockets=[sock] if sock is not None else None)
 
 
 class _DrainingServer(uvicorn.Server):
