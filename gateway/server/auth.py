@@ -394,6 +394,10 @@ class Authorization:
                 treq = self.types.get(named.name)
                 if treq is not None:
                     req = treq if req is None else req.merge(treq)
+                # Reached through a fragment on a protected type (behind an interface or union).
+                preq = self.types.get(parent.name)
+                if preq is not None:
+                    req = preq if req is None else req.merge(preq)
                 if isinstance(parent, GraphQLInterfaceType) and req is None:
                     # An interface field is protected when an implementation's field is.
                     for impl in self.schema.get_possible_types(parent):
