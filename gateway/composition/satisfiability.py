@@ -395,8 +395,7 @@ class _Checker:
         for a in f.args.values():
             if a.inaccessible or a.type is None:
                 continue
-            if isinstance(a.type, NonNullTypeNode) and a.default is None:
-                args.append(f"{a.name}: {self.sample(a.type)}")
+            args.append(f"{a.name}: {self.sample(a.type)}")
         return f.name + (f"({', '.join(args)})" if args else "")
 
     def sample(self, t: object) -> str:
@@ -455,7 +454,15 @@ class _Checker:
         if self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
             return f'field "{coord}" is not resolvable because marked @external'
         if f.has("requires"):
-            return f'cannot satisfy @require conditions on field "{coord}"'
+            note = ""
+            for _, sel, _ in self.keys(pos.sub, pos.type):
+                ext = next((x.name.value for x in (sel.selections if sel else ()) if isinstance(x, FieldNode)
+                            and t is not None and (kf := t.fields.get(x.name.value)) is not None
+                            and kf.has("external")), None)
+                if ext is not None:
+                    note = f' (please ensure that this is not due to key field "{ext}" being accidentally marked @external)'
+                    break
+            return f'cannot satisfy @require conditions on field "{coord}"{note}'
         return None
 
     def reasons(self, pos: Pos, api_type: str, fname: str, reachable: set[int]) -> list[str]:

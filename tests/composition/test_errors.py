@@ -45,8 +45,6 @@ def test_error_codes_match_apollo(case: str) -> None:
 # Cases whose messages still differ from Apollo's (satisfiability: Apollo also lists the subgraphs it
 # reached through keys, with "ignoring moving to ..." reasons; graphql-core's syntax error wording).
 MESSAGE_GAPS = {
-    "fuzz_include_skip_add_external_349",
-    "fuzz_abstract_types_unresolvable_key_232",
     "fuzz_provides_on_interface_drop_type_33",
     "fuzz_requires_with_fragments_add_external_16",
     "key_invalid_fields_syntax",
