@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -283,6 +284,20 @@ class HeaderRule(BaseModel):
     value: str | None = Field(default=None, description="Value for `insert`.")
     from_claim: str | None = Field(default=None, description="For `insert`: take the value from this JWT claim.")
 
+    @model_validator(mode="after")
+    def _one_kind(self) -> HeaderRule:
+        kinds = [k for k in ("propagate", "matching", "insert") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a header rule needs exactly one of `propagate`, `matching`, `insert`")
+        if self.insert is not None and (self.value is None) == (self.from_claim is None):
+            raise ValueError(f"header rule `insert: {self.insert}` needs one of `value`, `from_claim`")
+        if self.matching is not None:
+            try:
+                re.compile(self.matching)
+            except re.error as exc:
+                raise ValueError(f"`matching: {self.matching}` is not a regex: {exc}") from exc
+        return self
+
 
 class HeadersConfig(BaseModel):
     """Which client headers reach which subgraphs; none by default (request id and trace context always)."""
@@ -301,6 +316,21 @@ class JwksSource(BaseModel):
     file: str | None = Field(default=None, description="Path of a JWKS JSON file.")
     url: str | None = Field(default=None, description="URL of a JWKS document, fetched at startup and refreshed.")
     poll_interval: float = Field(default=60.0, gt=0, description="Seconds between refreshes of `url`.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JwksSource:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("a JWKS source needs exactly one of `file`, `url`")
+        if self.file is not None:  # fail at startup, in one line, rather than on the first request
+            import json
+
+            try:
+                keys = json.loads(Path(self.file).read_text()).get("keys")
+            except (OSError, ValueError, AttributeError) as exc:
+                raise ValueError(f"cannot read JWKS file {self.file}: {exc}") from exc
+            if not isinstance(keys, list):
+                raise ValueError(f"JWKS file {self.file} has no `keys` list")
+        return self
 
 
 class AuthConfig(BaseModel):
