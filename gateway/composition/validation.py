@@ -203,8 +203,8 @@ class _Validator:
                     for aname, a in f.args.items():
                         if aname not in ifield.args and isinstance(a.type, NonNullTypeNode) and a.default is None:
                             self.error("INVALID_GRAPHQL",
-                                       f"Argument {t.name}.{fname}({aname}:) must not be required type "
-                                       f"{type_str(a.type)} if not provided by the Interface field {itf_name}.{fname}.")
+                                       f"Field {t.name}.{fname} includes required argument {aname} that is missing "
+                                       f"from the Interface field {itf_name}.{fname}.")
 
     def all_applied(self) -> list[Applied]:
         out = list(self.sub.schema_directives)
@@ -227,7 +227,10 @@ class _Validator:
             if d.name in reported:
                 continue
             reported.add(d.name)
-            if d.name in fed_names and self.sub.fed2:
+            if d.name in fed_names and self.sub.fed2 and self.sub.links.fed_prefix != "federation":
+                self.error("INVALID_GRAPHQL",
+                           f'Unknown directive "@{d.name}". Did you mean "@{self.sub.links.fed_prefix}__{d.name}"?')
+            elif d.name in fed_names and self.sub.fed2:
                 prefix = self.sub.links.fed_prefix
                 self.error("INVALID_GRAPHQL",
                            f'Unknown directive "@{d.name}". If you meant the "@{d.name}" federation directive, you should '
@@ -273,7 +276,10 @@ class _Validator:
             self.error(f"{code_base}_INVALID_FIELDS_TYPE",
                        f'{prefix}, for @{directive}(fields: {shown}): Invalid value for argument "fields": must be a string.')
             return None
-        shown_args = ", ".join(f"{k}: {print_value(v)}" for k, v in d.args.items())
+        from graphql import print_ast
+
+        # As written (block strings stay block strings), like Apollo's directive printing.
+        shown_args = ", ".join(f"{k}: {print_ast(v)}" for k, v in d.args.items())
         head = f"{prefix}, for @{directive}({shown_args}): "
         try:
             sel = parse_field_set(value.value)
@@ -330,10 +336,6 @@ class _Validator:
                 raise _FieldSetError("KEY_FIELDS_SELECT_INVALID_TYPE",
                                      f'field "{f.coordinate}" is a {_KIND_NAMES[target.kind]} type which is not allowed '
                                      "in @key")
-            if composite and s.selection_set is None:
-                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
-                                     f'Invalid empty selection set for field "{f.coordinate}" of non-leaf type '
-                                     f"{type_str(f.type)}")
             given = {a.name.value for a in s.arguments or ()}
             missing_arg = next((a for a in f.args.values() if isinstance(a.type, NonNullTypeNode)
                                 and a.default is None and a.name not in given), None)
@@ -341,6 +343,10 @@ class _Validator:
                 raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
                                      f'Missing mandatory value for argument "{missing_arg.name}" of field '
                                      f'"{f.coordinate}" in selection "{fname}"')
+            if composite and s.selection_set is None:
+                raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
+                                     f'Invalid empty selection set for field "{f.coordinate}" of non-leaf type '
+                                     f"{type_str(f.type)}")
             if f.args and directive != "requires":
                 raise _FieldSetError(f"{code_base}_FIELDS_HAS_ARGS",
                                      f"field {f.coordinate} cannot be included because it has arguments (fields with "
