@@ -51,6 +51,15 @@ _ID_PREFIX = os.urandom(10).hex()
 _ID_COUNTER = itertools.count(1)
 
 
+def _new_id_prefix() -> None:
+    global _ID_PREFIX, _ID_COUNTER
+    _ID_PREFIX = os.urandom(10).hex()
+    _ID_COUNTER = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)  # `serve --workers`: workers fork after import
+
+
 class _PerSupergraph:
     """Checks that depend on the loaded supergraph (rebuilt when it changes)."""
 
