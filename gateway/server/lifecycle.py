@@ -274,6 +274,8 @@ def serve(
         host=config.host,
         port=config.port,
         log_level=log_level,
+        # JSON logs: uvicorn's own lines go through fedgate's handler too, as JSON.
+        log_config=None if config.telemetry.logging.format == "json" else uvicorn.config.LOGGING_CONFIG,
         access_log=False,
         timeout_graceful_shutdown=int(config.lifecycle.drain_timeout) or None,
     )
