@@ -176,6 +176,13 @@ class Lifecycle:
             code = getattr(exc, "code", type(exc).__name__)
             self._refuse(digest, f"{source}: [{code}] {getattr(exc, 'message', exc)}")
             return False
+        caches = getattr(self.state, "caches", None)
+        if caches is not None:
+            try:
+                # The most used operations are planned for the new schema before it takes traffic.
+                await caches.warm(supergraph)
+            except Exception:  # noqa: BLE001 - a warm-up failure must not cost the reload
+                log.exception("plan warm-up for the new supergraph failed; plans will be made on demand")
         self.state.load(supergraph)
         self._hash = digest
         self._refused_hash = None

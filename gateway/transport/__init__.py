@@ -10,7 +10,9 @@ from gateway.transport.resilient import ResilientTransport
 def make_transport(traffic: TrafficShapingConfig | None = None) -> ResilientTransport:
     """The client `traffic_shaping.client` selects, wrapped in retries, circuit breakers and dedup."""
     traffic = traffic or TrafficShapingConfig()
-    base: Transport = NativeClient(traffic) if traffic.client == "native" else SubgraphClient(traffic)
+    # HTTP/2 is httpx's: asking for it picks httpx whatever the client setting says.
+    native = traffic.client == "native" and not traffic.http2
+    base: Transport = NativeClient(traffic) if native else SubgraphClient(traffic)
     return ResilientTransport(base, traffic)
 
 

@@ -30,6 +30,9 @@ class SubgraphResponse(NamedTuple):
     body: Any
     # The subgraph's `Cache-Control` header (the entity cache lowers its TTL to max-age).
     cache_control: str | None = None
+    # The body as received, when the client kept it: a shared (deduplicated) answer is parsed
+    # again from it for each waiter instead of being copied.
+    raw: bytes | None = None
 
 
 class Transport(Protocol):
@@ -87,7 +90,7 @@ class SubgraphClient:
                     status=response.status_code,
                 ) from exc
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
-        return SubgraphResponse(response.status_code, parsed, response.headers.get("cache-control"))
+        return SubgraphResponse(response.status_code, parsed, response.headers.get("cache-control"), response.content)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

@@ -17,6 +17,8 @@ import orjson
 from gateway.config import TrafficShapingConfig
 from gateway.transport.client import SubgraphResponse, TransportError
 
+_Answer = tuple[int, bytes, "str | None"]
+"""(status, body, Cache-Control header) of one response."""
 
 class _Closed(Exception):
     """The connection closed before a complete response arrived."""
@@ -32,7 +34,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.waiter: asyncio.Future[_Answer] | None = None
         self.closed = False
         self.keep_alive = True
         self._got_bytes = False
@@ -67,7 +69,7 @@ class _Connection(asyncio.Protocol):
             else:
                 waiter.set_exception(_Closed(self._got_bytes))
 
-    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+    def send(self, request: bytes) -> asyncio.Future[_Answer]:
         assert self.transport is not None
         self.buffer.clear()
         self._got_bytes = False
@@ -80,7 +82,7 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _parse(self, eof: bool) -> tuple[int, bytes] | None:
+    def _parse(self, eof: bool) -> _Answer | None:
         """(status, body) once the buffer holds a whole response; None while incomplete."""
         buf = self.buffer
         end = buf.find(b"\r\n\r\n")
@@ -95,12 +97,15 @@ class _Connection(asyncio.Protocol):
         status = int(parts[1])
         length: int | None = None
         chunked = False
+        cache_control: str | None = None
         keep_alive = parts[0] != b"HTTP/1.0"
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
                 length = int(value)
+            elif name == b"cache-control":
+                cache_control = value.strip().decode("latin-1")
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
             elif name == b"connection":
@@ -129,20 +134,20 @@ class _Connection(asyncio.Protocol):
                 body += buf[chunk_start : chunk_start + size]
                 pos = chunk_start + size + 2
             self.keep_alive = keep_alive
-            return status, bytes(body)
+            return status, bytes(body), cache_control
         if length is not None:
             if len(buf) - start < length:
                 return self._incomplete(eof)
             self.keep_alive = keep_alive
-            return status, bytes(buf[start : start + length])
+            return status, bytes(buf[start : start + length]), cache_control
         if status in (204, 304):
             self.keep_alive = keep_alive
-            return status, b""
+            return status, b"", cache_control
         # No framing: the body runs until the server closes the connection.
         if not eof:
             return None
         self.keep_alive = False
-        return status, bytes(buf[start:])
+        return status, bytes(buf[start:]), cache_control
 
     @staticmethod
     def _incomplete(eof: bool) -> None:
@@ -217,7 +222,7 @@ class NativeClient:
         timeout = self._timeouts.get(subgraph_name, self._traffic.all.timeout)
         try:
             async with asyncio.timeout(timeout):
-                status, content = await self._exchange(origin, bytes(request))
+                status, content, cache_control = await self._exchange(origin, bytes(request))
         except TimeoutError as exc:
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': request timed out") from exc
         except (OSError, ValueError, _Closed) as exc:
@@ -228,9 +233,9 @@ class NativeClient:
             if status >= 400:
                 raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {status}", status=status) from exc
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
-        return SubgraphResponse(status, parsed)
+        return SubgraphResponse(status, parsed, cache_control, content)
 
-    async def _exchange(self, origin: _Origin, request: bytes) -> tuple[int, bytes]:
+    async def _exchange(self, origin: _Origin, request: bytes) -> _Answer:
         async with origin.slots:
             while origin.idle:
                 conn = origin.idle.pop()
@@ -253,7 +258,7 @@ class NativeClient:
         )
         return conn
 
-    async def _send(self, origin: _Origin, conn: _Connection, request: bytes) -> tuple[int, bytes]:
+    async def _send(self, origin: _Origin, conn: _Connection, request: bytes) -> _Answer:
         try:
             result = await conn.send(request)
         except BaseException:

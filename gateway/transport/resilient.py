@@ -105,8 +105,10 @@ class ResilientTransport:
         shared.waiters -= 1
         if shared.waiters == 0:
             return response  # the last one takes the parsed body itself
-        # The executor merges response bodies into its own data: every other waiter gets a copy.
-        return SubgraphResponse(response.status, orjson.loads(orjson.dumps(response.body)))
+        # The executor merges response bodies into its own data: every other waiter gets a copy,
+        # parsed again from the bytes when the client kept them (one parse, not a dump and a parse).
+        raw = response.raw if response.raw is not None else orjson.dumps(response.body)
+        return response._replace(body=orjson.loads(raw))
 
     async def _fetch(
         self, sub: _Subgraph, url: str, body: bytes, headers: Mapping[str, str] | None, mutation: bool

@@ -76,7 +76,7 @@ async def test_503_is_retried_and_the_last_answer_kept_when_retries_run_out(scri
     resilient, base = transport(retry={"max_attempts": 3, "backoff_base": 0.01})
     scripted.script.fail_first = 2
     response = await resilient.fetch("s", scripted.url, QUERY)
-    assert response == SubgraphResponse(200, {"data": {"n": 3}})
+    assert (response.status, response.body) == (200, {"data": {"n": 3}})
     scripted.script.fail_first = 100
     response = await resilient.fetch("s", scripted.url, QUERY)
     assert response.status == 503 and response.body == {"errors": [{"message": "busy"}]}  # the subgraph's own answer
@@ -136,4 +136,4 @@ async def test_http2_setting_builds_a_client_that_still_talks_to_http1_subgraphs
         response = await client.fetch("s", scripted.url, QUERY)
     finally:
         await client.aclose()
-    assert response == SubgraphResponse(200, {"data": {"n": 1}})
+    assert (response.status, response.body) == (200, {"data": {"n": 1}})
