@@ -227,7 +227,7 @@ class _Validator:
             if d.name in reported:
                 continue
             reported.add(d.name)
-            if d.name in fed_names and self.sub.fed2 and self.sub.links.fed_prefix != "federation":
+            if d.name in ("tag", "inaccessible") and self.sub.fed2 and self.sub.links.fed_prefix != "federation":
                 self.error("INVALID_GRAPHQL",
                            f'Unknown directive "@{d.name}". Did you mean "@{self.sub.links.fed_prefix}__{d.name}"?')
             elif d.name in fed_names and self.sub.fed2:
