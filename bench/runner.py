@@ -49,7 +49,8 @@ class Settings:
     connections: int = _env_int("BENCH_CONNECTIONS", 50)
     threads: int = _env_int("BENCH_THREADS", 2)
     scale_sizes: tuple[int, ...] = tuple(int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "10,100,1000,10000").split(","))
-    scale_duration: int = _env_int("BENCH_SCALE_DURATION", 6)
+    scale_duration: int = _env_int("BENCH_SCALE_DURATION", 5)
+    scale_warmup: int = _env_int("BENCH_SCALE_WARMUP", 2)
     scale_connections: int = _env_int("BENCH_SCALE_CONNECTIONS", 5)
     scale_gateways: tuple[str, ...] = tuple(
         os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,fedgate-native,apollo,hive,hive-rr").split(","))
@@ -162,12 +163,12 @@ class Bench:
         return None
 
     def run_one(self, gw: str, url: str, proc: Proc, load: Load, subgraphs: list[Proc], bodies_file: Path,
-                duration: int, connections: int, reference: dict[bytes, bytes]) -> dict[str, Any]:
+                duration: int, connections: int, reference: dict[bytes, bytes], warmup: int) -> dict[str, Any]:
         why = self.check(url, load, reference)
         if why:
             return {"gateway": gw, "ok": False, "why": why}
-        if self.s.warmup:
-            wrk(url, bodies_file, self.s.warmup, connections, self.s.threads, timeout_s=30)
+        if warmup:
+            wrk(url, bodies_file, warmup, connections, self.s.threads, timeout_s=30)
         _quiesce(proc)
         f0 = _subgraph_fetches(subgraphs)
         gw0, sg0, t0 = proc.cpu_ms(), sum(p.cpu_ms() for p in subgraphs), time.monotonic()
@@ -192,7 +193,8 @@ class Bench:
         return row
 
     def alternate(self, title: str, urls: dict[str, str], procs: dict[str, Proc], load: Load,
-                  subgraphs: list[Proc], rounds: int, duration: int, connections: int) -> list[dict[str, Any]]:
+                  subgraphs: list[Proc], rounds: int, duration: int, connections: int,
+                  warmup: int | None = None) -> list[dict[str, Any]]:
         """Rounds of A B C D, one wrk run per gateway per round (after its warm-up)."""
         bodies_file = self.tmp / f"bodies-{abs(hash(title))}.txt"
         bodies_file.write_bytes(b"\n".join(load.bodies) + b"\n")
@@ -201,7 +203,8 @@ class Bench:
         for rnd in range(rounds):
             log(f"{title}: round {rnd + 1}/{rounds}, {connections} connections, {duration}s per gateway")
             for gw, url in urls.items():
-                row = self.run_one(gw, url, procs[gw], load, subgraphs, bodies_file, duration, connections, reference)
+                row = self.run_one(gw, url, procs[gw], load, subgraphs, bodies_file, duration, connections, reference,
+                                   self.s.warmup if warmup is None else warmup)
                 row["round"] = rnd
                 if not row["ok"]:
                     self.note(f"{title}: {gw} answered wrongly, not loaded: {row['why']}")
@@ -242,7 +245,7 @@ class Bench:
                 scale_urls = {g: u for g, u in urls.items() if g in self.s.scale_gateways}
                 for n in self.s.scale_sizes:
                     scale_rows += self.alternate(f"scale {n}", scale_urls, procs, scale_load(n), sg_procs, 1,
-                                                 self.s.scale_duration, self.s.scale_connections)
+                                                 self.s.scale_duration, self.s.scale_connections, self.s.scale_warmup)
                 self.results["workloads"]["scale"] = {"title": "Scale: topProducts(first: N)", "rows": scale_rows,
                                                       "connections": self.s.scale_connections}
                 self.save()
