@@ -43,8 +43,8 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    duration: int = _env_int("BENCH_DURATION", 10)
-    warmup: int = _env_int("BENCH_WARMUP", 3)
+    duration: int = _env_int("BENCH_DURATION", 8)
+    warmup: int = _env_int("BENCH_WARMUP", 2)
     rounds: int = _env_int("BENCH_ROUNDS", 2)
     connections: int = _env_int("BENCH_CONNECTIONS", 50)
     threads: int = _env_int("BENCH_THREADS", 2)
