@@ -275,15 +275,18 @@ class _Walker:
 
 
 class _Cost:
-    """Demand-control estimate: 1 per object, 0 per leaf, a list multiplies its items by its size
-    (a literal `first`/`last`/`limit` argument, else `list_size`)."""
+    """Demand-control estimate: 1 per object, 0 per leaf, a list multiplies its items by its size: a
+    literal `first`/`last`/`limit`/`pageSize` argument on the list field, or on the connection field
+    just above it (`orders(first: 5) { edges { ... } }`), else `list_size`."""
 
     def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode], list_size: int) -> None:
         self.schema = schema
         self.fragments = fragments
         self.list_size = list_size
 
-    def selection(self, parent: object, selection_set: SelectionSetNode, visiting: set[str]) -> int:
+    def selection(
+        self, parent: object, selection_set: SelectionSetNode, visiting: set[str], sized: int | None = None
+    ) -> int:
         total = 0
         fields = getattr(parent, "fields", None) or {}
         for sel in selection_set.selections:
@@ -291,37 +294,43 @@ class _Cost:
                 definition = fields.get(sel.name.value)
                 if definition is None:
                     continue
-                total += self._field(sel, definition.type, visiting)
+                total += self._field(sel, definition.type, visiting, sized)
             elif isinstance(sel, InlineFragmentNode):
                 target = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
-                total += self.selection(target or parent, sel.selection_set, visiting)
+                total += self.selection(target or parent, sel.selection_set, visiting, sized)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value
                 frag = self.fragments.get(name)
                 if frag is not None and name not in visiting:
                     visiting.add(name)
                     target = self.schema.get_type(frag.type_condition.name.value)
-                    total += self.selection(target or parent, frag.selection_set, visiting)
+                    total += self.selection(target or parent, frag.selection_set, visiting, sized)
                     visiting.discard(name)
         return total
 
-    def _field(self, node: FieldNode, type_: GraphQLOutputType, visiting: set[str]) -> int:
+    def _field(self, node: FieldNode, type_: GraphQLOutputType, visiting: set[str], sized: int | None) -> int:
+        own = self._slice(node)
         multiplier = 1
+        is_list = False
         t: object = type_
         while isinstance(t, (GraphQLNonNull, GraphQLList)):
             if isinstance(t, GraphQLList):
-                multiplier *= self._size(node)
+                is_list = True
+                size = own if own is not None else sized
+                multiplier *= self.list_size if size is None else size
             t = t.of_type
         named = get_named_type(type_)
         if not is_composite_type(named) or node.selection_set is None:
             return 0
-        return multiplier * (1 + self.selection(named, node.selection_set, visiting))
+        # A slicing argument on a non-list field (a connection) sizes the lists right below it.
+        below = own if not is_list else None
+        return multiplier * (1 + self.selection(named, node.selection_set, visiting, below))
 
-    def _size(self, node: FieldNode) -> int:
+    def _slice(self, node: FieldNode) -> int | None:
         for arg in node.arguments or ():
             if arg.name.value in _SLICING_ARGUMENTS:
                 if isinstance(arg.value, IntValueNode):
                     return max(0, int(arg.value.value))
                 if isinstance(arg.value, VariableNode):
-                    return self.list_size
-        return self.list_size
+                    return None  # unknown until execution: assume `list_size`
+        return None
