@@ -45,6 +45,25 @@ def _ctx(sel: SelectionSetNode) -> Ctx:
     return tuple(sorted(out.items()))
 
 
+def print_selection(sel: SelectionSetNode) -> str:
+    """A field set printed compactly, as Apollo prints keys in messages: `id pid category { id tag }`."""
+    parts = []
+    for x in sel.selections:
+        if isinstance(x, FieldNode):
+            text = x.name.value
+            if x.arguments:
+                from .merge import print_value
+
+                text += "(" + ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in x.arguments) + ")"
+            if x.selection_set is not None:
+                text += " { " + print_selection(x.selection_set) + " }"
+            parts.append(text)
+        elif isinstance(x, InlineFragmentNode):
+            cond = f" on {x.type_condition.name.value}" if x.type_condition else ""
+            parts.append(f"...{cond} {{ {print_selection(x.selection_set)} }}")
+    return " ".join(parts)
+
+
 class _Unproven(Exception):
     """A path uses a feature we do not model: accept it rather than risk a false error."""
 
@@ -491,6 +510,7 @@ class _Checker:
             else:
                 for fields, sel, r in keys:
                     if r:
+                        fields = print_selection(sel) if sel is not None else fields
                         note = ""
                         if sel is not None and any(
                                 isinstance(x, FieldNode) and s.name in self.overridden.get(f"{pos.type}.{x.name.value}", ())
@@ -500,10 +520,30 @@ class _Checker:
                                    f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"{note}')
         return out
 
+    def locally(self, pos: Pos, sel: SelectionSetNode) -> bool:
+        """The selection is answerable in pos's subgraph alone."""
+        for x in sel.selections:
+            if isinstance(x, FieldNode):
+                if x.name.value == "__typename":
+                    continue
+                f = self.field_at(pos, x.name.value)
+                if f is None:
+                    return False
+                if x.selection_set is not None and not self.locally(self.next_pos(pos, f), x.selection_set):
+                    return False
+            elif isinstance(x, InlineFragmentNode):
+                cond = x.type_condition.name.value if x.type_condition else pos.type
+                if not self.locally(Pos(pos.sub, cond, pos.provided), x.selection_set):
+                    return False
+        return True
+
+    def one_hop(self, origin: Pos, target: Pos) -> bool:
+        return any(r and sel is not None and self.locally(origin, sel) for _, sel, r in self.keys(target.sub, target.type))
+
     def used_key(self, origin: Pos, target: Pos) -> str:
-        for fields, sel, r in self.keys(target.sub, target.type):
+        for _, sel, r in self.keys(target.sub, target.type):
             if r and sel is not None and self.can_fetch(origin, sel, frozenset()):
-                return fields
+                return print_selection(sel)
         return next((fields for fields, _, r in self.keys(target.sub, target.type) if r), "")
 
     def report_interface_object(self, stuck: list[Pos], path: list[tuple[str, str]], op: str) -> None:
@@ -535,17 +575,29 @@ class _Checker:
             reachable = {j.sub for j in reached}
             group(self.names[pos.sub], self.reasons(pos, api_type, f.name, reachable))
             # Subgraphs reached through keys: their own failure, and why not to bounce further.
+            direct = {k.sub for k in reached if self.one_hop(pos, k)}
             for j in sorted(reached, key=lambda p: p.sub):
-                if j.sub in listed:
+                if j.sub in listed or j.sub not in direct:
                     continue
                 listed.add(j.sub)
                 rs = [r for r in [self.own_reason(j, api_type, f.name)] if r is not None]
-                for k in sorted(reached, key=lambda p: p.sub):
-                    if k.sub == j.sub:
+                from_j = {x.sub for x in self.jumps(Pos(j.sub, j.type)) if x.type == j.type}
+                for k, other in enumerate(self.subs):
+                    if k in (j.sub, pos.sub) or other.type(pos.type) is None:
                         continue
-                    rs.append(f'ignoring moving to subgraph "{self.names[k.sub]}" using @key(fields: '
-                              f'"{self.used_key(pos, k)}") of "{pos.type}" because there is a more direct path in '
-                              f"{self.names[k.sub]} that avoids {self.names[j.sub]} altogether")
+                    if k in direct:
+                        rs.append(f'ignoring moving to subgraph "{other.name}" using @key(fields: '
+                                  f'"{self.used_key(pos, Pos(k, pos.type))}") of "{pos.type}" because there is a more '
+                                  f"direct path in {other.name} that avoids {self.names[j.sub]} altogether")
+                        continue
+                    of = other.type(pos.type).fields.get(f.name)  # type: ignore[union-attr]
+                    if of is None or self.meta[k].is_external(of) or k in from_j:
+                        continue
+                    for _, sel, r in self.keys(k, pos.type):
+                        if r and sel is not None:
+                            rs.append(f'cannot move to subgraph "{other.name}" using @key(fields: '
+                                      f'"{print_selection(sel)}") of "{pos.type}", the key field(s) cannot be resolved '
+                                      f'from subgraph "{self.names[j.sub]}"')
                 if rs:
                     group(self.names[j.sub], rs)
         self.errors.append(CompositionError(
