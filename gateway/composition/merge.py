@@ -1336,6 +1336,11 @@ class Merger:
                         self.err("INVALID_GRAPHQL",
                                  f"Interface field {itf}.{fname} expects type {type_str(ifield.type)} but "
                                  f"{t.name}.{fname} of type {type_str(f.type)} is not a proper subtype.")
+                    for aname in ifield.args:
+                        if aname not in f.args:
+                            self.err("INVALID_GRAPHQL",
+                                     f"Interface field argument {itf}.{fname}({aname}:) expected but {t.name}.{fname} "
+                                     "does not provide it.")
 
     def post_merge_validations(self) -> None:
         # An implementation that lacks an interface field, unless an @interfaceObject provides it.

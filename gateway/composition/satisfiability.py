@@ -269,7 +269,8 @@ class _Checker:
                 continue
             seen.append(tails)
             t = self.sg.types[api_type]
-            if t.kind in (OBJECT, INTERFACE):
+            # Interface fields are checked through each implementation (`... on Impl`), as Apollo does.
+            if t.kind == OBJECT or (t.kind == INTERFACE and not self.possible_types(t)):
                 for f in self.api_fields(t):
                     try:
                         new = self.advance(alts, api_type, f, path, op)
@@ -496,10 +497,13 @@ class _Checker:
             if i == pos.sub or i in reachable:
                 continue
             ot = other.type(pos.type)
-            of = ot.fields.get(fname) if ot is not None else None
-            if of is None or self.meta[i].is_external(of) or self.names[i] in self.overridden.get(coord, ()):
+            if ot is None:
                 continue
+            of = ot.fields.get(fname)
+            has_field = not (of is None or self.meta[i].is_external(of) or self.names[i] in self.overridden.get(coord, ()))
             keys = self.keys(i, pos.type)
+            if not has_field and not any(r for _, _, r in keys):
+                continue
             if not keys:
                 out.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because type '
                            f'"{pos.type}" has no @key defined in subgraph "{other.name}"')

@@ -46,7 +46,6 @@ def test_error_codes_match_apollo(case: str) -> None:
 # reached through keys, with "ignoring moving to ..." reasons; graphql-core's syntax error wording).
 MESSAGE_GAPS = {
     "fuzz_provides_on_interface_drop_type_33",
-    "fuzz_requires_with_fragments_add_external_16",
     "key_invalid_fields_syntax",
 }
 
