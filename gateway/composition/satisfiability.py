@@ -567,14 +567,29 @@ class _Checker:
         witness = self.witness(path, op, composite)
         parts: list[str] = []
 
+        # Observed: when an @interfaceObject stand-in takes part, Apollo prints every group as a list.
+        force_list = any(
+            p.type != api_type and (t := self.subs[p.sub].type(p.type)) is not None
+            and self.subs[p.sub].is_interface_object(t) for p in alts)
+
         def group(name: str, rs: list[str]) -> None:
-            if len(rs) == 1:
+            if len(rs) == 1 and not force_list:
                 parts.append(f'- from subgraph "{name}": {rs[0]}.')
             else:
                 parts.append(f'- from subgraph "{name}":\n' + "\n".join(f"  - {r}." for r in rs))
 
         listed = {p.sub for p in alts}
-        for pos in sorted(alts, key=lambda p: p.sub):
+
+        def stand_in(p: Pos) -> bool:
+            t = self.subs[p.sub].type(p.type)
+            return p.type != api_type and t is not None and self.subs[p.sub].is_interface_object(t)
+
+        for pos in sorted(alts, key=lambda p: (not stand_in(p), p.sub)):
+            if stand_in(pos):
+                group(self.names[pos.sub], [
+                    f'cannot find implementation type "{api_type}" (supergraph interface "{pos.type}" is declared with '
+                    f'@interfaceObject in "{self.names[pos.sub]}")'])
+                continue
             reached = [j for j in self.jumps(Pos(pos.sub, pos.type, pos.provided)) if j.type == pos.type]
             reachable = {j.sub for j in reached}
             group(self.names[pos.sub], self.reasons(pos, api_type, f.name, reachable))
