@@ -252,7 +252,6 @@ class _Checker:
         return [n for n in names if n in self.sg.types and not self.sg.types[n].inaccessible]
 
     def run(self) -> list[CompositionError]:
-        visited: dict[str, list[frozenset[tuple[int, str]]]] = {}
         stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]] = []
         for op in ("query", "mutation", "subscription"):
             root = self.sg.roots.get(op)
@@ -260,6 +259,55 @@ class _Checker:
                 continue
             start = frozenset(Pos(i, root) for i, s in enumerate(self.subs) if root in s.types)
             stack.append((root, start, [], op))
+        self.walk(stack, {})
+        return self.errors
+
+    def shared_mutation(self, alts: frozenset[Pos], api_type: str, f: MField) -> bool:
+        """A top-level mutation field several subgraphs resolve: one of them must do for every query.
+
+        Returns True when the field was handled here (the main walk then skips it).
+        """
+        resolvers = sorted({p.sub for p in alts if self.field_at(p, f.name) is not None})
+        if len(resolvers) < 2:
+            return False
+        assert f.type is not None
+        target = self.sg.types.get(named_type(f.type))
+        if target is None or target.kind in (SCALAR, ENUM, INPUT_OBJECT):
+            return True
+        step = ("field", self.print_field_step(f))
+        failures: list[tuple[int, CompositionError]] = []
+        saved = self.errors
+        for sub in resolvers:
+            self.errors = []
+            pos = next(p for p in alts if p.sub == sub)
+            sf = self.field_at(pos, f.name)
+            assert sf is not None
+            self.walk([(target.name, frozenset([self.next_pos(pos, sf)]), [step], "mutation")], {})
+            errors = self.errors
+            self.errors = saved
+            if not errors:
+                return True
+            failures.append((sub, errors[0]))
+        parts = []
+        for sub, e in failures:
+            indented = "\n".join("  " + line for line in e.message.split("\n"))
+            parts.append(f'- When calling "{api_type}.{f.name}" at top-level from subgraph "{self.names[sub]}":\n'
+                         + indented)
+        self.errors.append(CompositionError(
+            "SATISFIABILITY_ERROR",
+            f'Supergraph API queries using the mutation field "{api_type}.{f.name}" at top-level must be satisfiable '
+            "without needing to call that field from multiple subgraphs, but every subgraph with that field "
+            "encounters satisfiability errors. Please fix these satisfiability errors for (at least) one of the "
+            "following subgraphs with the mutation field:\n" + "\n".join(parts),
+            [self.names[sub] for sub, _ in failures]))
+        return True
+
+    def walk(
+        self,
+        stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]],
+        visited: dict[str, list[frozenset[tuple[int, str]]]],
+    ) -> None:
+        """Depth-first over API paths; errors go to self.errors."""
         while stack:
             api_type, alts, path, op = stack.pop()
             # Apollo's memo compares tails by (subgraph, type) only: @provides copies are the same tail.
@@ -273,6 +321,8 @@ class _Checker:
             if t.kind == OBJECT or (t.kind == INTERFACE and not self.possible_types(t)):
                 for f in self.api_fields(t):
                     try:
+                        if op == "mutation" and not path and self.shared_mutation(alts, api_type, f):
+                            continue
                         new = self.advance(alts, api_type, f, path, op)
                     except _Unproven:
                         continue
@@ -297,7 +347,6 @@ class _Checker:
                         stack.append((o, down, path + [("fragment", o)], op))
                     elif stuck:
                         self.report_interface_object(stuck, path + [("fragment", o)], op)
-        return self.errors
 
     def advance(
         self, alts: frozenset[Pos], api_type: str, f: MField, path: list[tuple[str, str]], op: str
