@@ -269,13 +269,20 @@ class Builder:
     def _needs_real_typename(self, sel: NSel) -> bool:
         return bool(sel.by_type) or sel.wants_typename()
 
-    def _cheapest_key_cost(self, type_name: str, graph: str, src: Source, view: View | None) -> float:
-        best = INF
+    def _keys_by_cost(self, type_name: str, graph: str, src: Source, view: View | None) -> list[tuple[float, JoinType]]:
+        """Keys that lead into `src`, reachable from (type_name, graph), cheapest first."""
+        out: list[tuple[float, JoinType]] = []
         for jt in self.keys_into(src.via, src.graph):
             assert jt.key_selection is not None
-            kf = self.fieldset(type_name, jt.key_selection)
-            best = min(best, self.cost_fields(type_name, graph, kf, view))
-        return best
+            c = self.cost_fields(type_name, graph, self.fieldset(type_name, jt.key_selection), view)
+            if c < INF:
+                out.append((c, jt))
+        out.sort(key=lambda o: o[0])
+        return out
+
+    def _cheapest_key_cost(self, type_name: str, graph: str, src: Source, view: View | None) -> float:
+        keys = self._keys_by_cost(type_name, graph, src, view)
+        return keys[0][0] if keys else INF
 
     def _self_key(self, type_name: str, graph: str) -> JoinType | None:
         """A key of `graph` for the type whose fields `graph` resolves itself (to re-enter it)."""
@@ -585,13 +592,8 @@ class Builder:
         return self.plan_fields(child, cout, src.via, src.graph, [f], path, None)
 
     def _best_key(self, type_name: str, graph: str, src: Source, view: View | None) -> JoinType | None:
-        best: tuple[float, JoinType] | None = None
-        for jt in self.keys_into(src.via, src.graph):
-            assert jt.key_selection is not None
-            c = self.cost_fields(type_name, graph, self.fieldset(type_name, jt.key_selection), view)
-            if c < INF and (best is None or c < best[0]):
-                best = (c, jt)
-        return best[1] if best else None
+        keys = self._keys_by_cost(type_name, graph, src, view)
+        return keys[0][1] if keys else None
 
     def _requires(
         self,
@@ -620,16 +622,12 @@ class Builder:
 
     def _key_for_requires(self, type_name: str, graph: str, src: Source, view: View | None) -> JoinType | None:
         """Prefer a key the requiring subgraph resolves itself; else any key reachable from here."""
-        best: tuple[float, JoinType] | None = None
-        for jt in self.keys_into(src.via, src.graph):
+        keys = self._keys_by_cost(type_name, graph, src, view)
+        for _, jt in keys:
             assert jt.key_selection is not None
-            kf = self.fieldset(type_name, jt.key_selection)
-            if self.cost_fields(src.via, src.graph, kf, None) >= JUMP:
-                continue
-            c = self.cost_fields(type_name, graph, kf, view)
-            if c < INF and (best is None or c < best[0]):
-                best = (c, jt)
-        return best[1] if best else self._best_key(type_name, graph, src, view)
+            if self.cost_fields(src.via, src.graph, self.fieldset(type_name, jt.key_selection), None) < JUMP:
+                return jt
+        return keys[0][1] if keys else None
 
     def plan_sub(
         self, group: FetchGroup, out: OutSel, f: NField, graph: str, path: FlattenPath, view: View | None
