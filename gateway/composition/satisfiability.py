@@ -372,7 +372,14 @@ class _Checker:
                 exploded = True
                 if all(results):
                     exploded_ok = True
-        if not self.check_runtime_types(api_type, f, direct, path, op):
+        # The runtime-type check looks at every definition in the state, overridden ones included.
+        defined = []
+        for pos in alts:
+            t = self.subs[pos.sub].type(pos.type)
+            sf = t.fields.get(f.name) if t is not None else None
+            if sf is not None and not self.meta[pos.sub].is_external(sf):
+                defined.append((pos.sub, sf))
+        if not self.check_runtime_types(api_type, f, defined or direct, path, op):
             return None
         if not out and (exploded_ok or exploded):
             return None
