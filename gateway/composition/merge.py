@@ -180,11 +180,23 @@ class Merger:
     def merge(self) -> Supergraph:
         sg = self.sg
         sg.graphs = [(self.gname(i), s.name, s.url) for i, s in enumerate(self.subs)]
-        if self.tag_used:
-            sg.links.append(MDirective("link", [("url", gql_string("https://specs.apollo.dev/tag/v0.3"))]))
-        if self.inaccessible_used:
-            sg.links.append(MDirective("link", [
-                ("url", gql_string("https://specs.apollo.dev/inaccessible/v0.2")), ("for", "SECURITY")]))
+        # @tag/@inaccessible keep the name subgraphs give them (e.g. `@federation__tag`), imported under it.
+        for canonical in ("tag", "inaccessible"):
+            used_as = next((d.node.name.value for sub in self.subs for d in _all_applied(sub)
+                            if d.name == canonical), None)
+            if used_as is not None:
+                sg.directive_names[canonical] = used_as
+        for canonical, url, purpose in (("tag", "https://specs.apollo.dev/tag/v0.3", None),
+                                        ("inaccessible", "https://specs.apollo.dev/inaccessible/v0.2", "SECURITY")):
+            if canonical not in sg.directive_names:
+                continue
+            args = [("url", gql_string(url))]
+            alias = sg.directive_names[canonical]
+            if alias != canonical:
+                args.append(("import", f"[{{name: {gql_string('@' + canonical)}, as: {gql_string('@' + alias)}}}]"))
+            if purpose is not None:
+                args.append(("for", purpose))
+            sg.links.append(MDirective("link", args))
         from .access_control import SPEC_LINKS
 
         used = {d.name for sub in self.subs for d in _all_applied(sub) if d.federation}
@@ -449,8 +461,10 @@ class Merger:
         def key(d: Applied) -> str:
             return ",".join(sorted(f"{k}={value_key(v)}" for k, v in d.args.items()))
 
+        shown_name = self.sg.directive_names.get(name, name)
+
         def printed(d: Applied) -> MDirective:
-            return MDirective(name, [(k, print_value(v)) for k, v in d.args.items()])
+            return MDirective(shown_name, [(k, print_value(v)) for k, v in d.args.items()])
 
         repeatable = name in ("tag", "context") or (name in self.composed and self.composed[name].definition.repeatable)
         if repeatable:

@@ -94,4 +94,5 @@ class Supergraph:
     schema_directives: list[MDirective] = field(default_factory=list)
     schema_description: str | None = None
     uses_context: bool = False
+    directive_names: dict[str, str] = field(default_factory=dict)  # canonical -> name in the supergraph
     spec_directives: list[str] = field(default_factory=list)  # authenticated, requiresScopes, policy, cost, ...

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from .merge import gql_string, print_value
 from .model import MArgument, MDirective, MDirectiveDef, MField, MType, Supergraph
 from .subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, SCALAR, UNION, type_str
 
 INDENT = "  "
+# Name @inaccessible is printed under, per print (subgraphs may rename it, e.g. `@federation__inaccessible`).
+_INACCESSIBLE: ContextVar[str] = ContextVar("inaccessible_name", default="inaccessible")
 
 
 def locale_key(name: str) -> tuple[tuple[tuple[int, str], ...], tuple[int, ...]]:
@@ -56,7 +60,7 @@ def _applied(directives: list[MDirective], on_new_lines: bool = False, end_with_
 
 
 def _arg_directives(a: MArgument) -> list[MDirective]:
-    return ([MDirective("inaccessible")] if a.inaccessible else []) + a.directives
+    return ([MDirective(_INACCESSIBLE.get())] if a.inaccessible else []) + a.directives
 
 
 def _print_arg(a: MArgument) -> str:
@@ -79,7 +83,7 @@ def _print_args(args: list[MArgument], indentation: str = "") -> str:
 
 
 def _field_directives(f: MField) -> list[MDirective]:
-    return ([MDirective("inaccessible")] if f.inaccessible else []) + f.join + f.directives
+    return ([MDirective(_INACCESSIBLE.get())] if f.inaccessible else []) + f.join + f.directives
 
 
 def _print_fields(fields: list[MField], is_input: bool) -> str:
@@ -94,7 +98,7 @@ def _print_fields(fields: list[MField], is_input: bool) -> str:
 
 
 def _type_directives(t: MType) -> list[MDirective]:
-    return (t.join_implements + t.join_types + ([MDirective("inaccessible")] if t.inaccessible else [])
+    return (t.join_implements + t.join_types + ([MDirective(_INACCESSIBLE.get())] if t.inaccessible else [])
             + t.join_members + t.directives)
 
 
@@ -113,7 +117,7 @@ def print_type(t: MType) -> str:
     if t.kind == ENUM:
         vals = []
         for i, v in enumerate(t.values.values()):
-            vds = ([MDirective("inaccessible")] if v.inaccessible else []) + v.join + v.directives
+            vds = ([MDirective(_INACCESSIBLE.get())] if v.inaccessible else []) + v.join + v.directives
             vals.append(_description(v.description, INDENT, i == 0) + INDENT + v.name + _applied(vds))
         block = "{\n" + "\n".join(vals) + "\n}" if vals else ""
         return head + f"enum {t.name}" + _applied(ds, True, bool(vals)) + (" " if not ds and vals else "") + block
@@ -167,6 +171,7 @@ _LINK_PURPOSE = '''enum link__Purpose {
 
 def print_supergraph(sg: Supergraph) -> str:
     """The supergraph SDL, in Apollo's layout and order."""
+    _INACCESSIBLE.set(sg.directive_names.get("inaccessible", "inaccessible"))
     links = [
         MDirective("link", [("url", '"https://specs.apollo.dev/link/v1.0"')]),
         MDirective("link", [("url", f'"https://specs.apollo.dev/join/v{sg.join_version[0]}.{sg.join_version[1]}"'),
@@ -186,12 +191,8 @@ def print_supergraph(sg: Supergraph) -> str:
     if sg.join_version >= (0, 4):
         directives["join__directive"] = ("directive @join__directive(graphs: [join__Graph!], name: String!, args: "
                                          "join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION")
-    for link in sg.links:
-        url = link.args[0][1]
-        if "/tag/" in url:
-            directives["tag"] = _JOIN_DIRECTIVES["tag"]
-        if "/inaccessible/" in url:
-            directives["inaccessible"] = _JOIN_DIRECTIVES["inaccessible"]
+    for canonical, shown in sg.directive_names.items():
+        directives[shown] = _JOIN_DIRECTIVES[canonical].replace(f"@{canonical}", f"@{shown}", 1)
     from .access_control import DEFINITIONS, SCALARS
 
     for name in sg.spec_directives:
