@@ -63,9 +63,9 @@ class Metadata:
                             self.used.add(x.coordinate)
                             if self.is_external(x):
                                 self.provided.add(x.coordinate)
-        # Fields that implement an interface field count as used.
+        # Fields of object types that implement an interface field count as used.
         for t in sub.types.values():
-            if t.kind not in (OBJECT, INTERFACE):
+            if t.kind != OBJECT:
                 continue
             for itf_name in t.interfaces:
                 itf = sub.type(itf_name)

@@ -93,7 +93,8 @@ class _Validator:
         if not seen_unknown:
             self.check_positions()
         self.check_directive_names()
-        self.check_repeated_directives()
+        if not self.errors:
+            self.check_repeated_directives()
         if not self.errors:
             self.check_implementations()
 
