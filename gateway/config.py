@@ -29,7 +29,7 @@ class RetryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="Retry queries on connection refused/reset, timeouts, 502/503/504.")
-    max_attempts: int = Field(default=12, ge=1, description="Attempts per fetch, the first included.")
+    max_attempts: int = Field(default=9, ge=1, description="Attempts per fetch, the first included (9: up to about 4.5 s of backoff, enough to bridge a subgraph restart).")
     backoff_base: float = Field(default=0.05, gt=0, description="Seconds before the first retry (doubled each time).")
     backoff_max: float = Field(default=1.0, gt=0, description="Cap on one backoff (half fixed, half jitter).")
     retry_mutations: bool = Field(default=False, description="Also retry mutations (only for idempotent subgraphs).")

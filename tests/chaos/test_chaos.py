@@ -202,14 +202,14 @@ async def test_each_subgraph_restarted_in_turn_loses_no_query(stack: Stack):
 async def test_killed_subgraph_gives_partial_answers_then_full_ones_again(stack: Stack):
     async with Load(stack, down=frozenset({"payments"})) as load:
         await asyncio.sleep(0.3)
-        back = await asyncio.to_thread(stack.restart, "payments", signal.SIGKILL, 6.0)
+        back = await asyncio.to_thread(stack.restart, "payments", signal.SIGKILL, 7.0)
         await asyncio.sleep(2.5)
     needs = {op for op, (_, subs) in OPERATIONS.items() if "payments" in subs}
     independent = [r for r in load.results if r.op not in needs]
     dependent = [r for r in load.results if r.op in needs]
     recovered = [r for r in dependent if r.started >= back + 2.0]
     first_full = min((r.ended for r in dependent if r.started >= back and r.outcome == "complete"), default=None)
-    report("payments killed 6 s", load,
+    report("payments killed 7 s", load,
            f"| not needing payments: {load.counts(independent)} | needing it: {load.counts(dependent)}"
            f" | first full answer {first_full - back:.2f} s after it was back" if first_full else "")
     assert load.counts()["failed"] == 0, load.failures()
