@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-test redis clean
+.PHONY: run test lint install install-test redis clean schema schema-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,20 @@ lint: install-test
 	$(BIN)/ruff check gateway subgraphs
 	$(BIN)/mypy gateway subgraphs
 
-## test: lint, then the whole pytest suite
+## schema: rewrite schema/supergraph.graphql from the subgraph SDLs (schema/supergraph.yaml)
+schema: install
+	$(BIN)/fedgate compose --config schema/supergraph.yaml --output schema/supergraph.graphql
+
+## schema-check: fail when schema/supergraph.graphql is not what `fedgate compose` prints
+schema-check: install
+	@$(BIN)/fedgate compose --config schema/supergraph.yaml --output $(VENV)/supergraph.composed.graphql
+	@cmp -s $(VENV)/supergraph.composed.graphql schema/supergraph.graphql || \
+		{ echo "schema/supergraph.graphql is stale: run 'make schema' and commit it"; exit 1; }
+
+## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
 test: install-test redis
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest
 
 clean:
