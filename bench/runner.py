@@ -283,8 +283,8 @@ class Bench:
             self.stack.stop(sg_procs)
 
     def save(self) -> None:
-        out = BENCH / "results"
-        out.mkdir(exist_ok=True)
+        out = Path(os.environ.get("BENCH_RESULTS_DIR", BENCH / "results"))
+        out.mkdir(parents=True, exist_ok=True)
         (out / "results.json").write_text(json.dumps(self.results, indent=1) + "\n")
         report.write(self.results, out)
 
@@ -399,4 +399,5 @@ def main(argv: list[str] | None = None) -> None:
     bench.results["elapsed_s"] = round(time.monotonic() - started)
     bench.save()
     shutil.rmtree(tmp, ignore_errors=True)
-    log(f"done in {bench.results['elapsed_s']} s: bench/results/RESULTS.md, bench/results/bench.png")
+    out = os.environ.get("BENCH_RESULTS_DIR", "bench/results")
+    log(f"done in {bench.results['elapsed_s']} s: {out}/RESULTS.md, {out}/bench.png")

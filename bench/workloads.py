@@ -80,7 +80,7 @@ GUILD_SUBGRAPHS = ("accounts", "inventory", "products", "reviews")
 def guild_subgraphs(base_port: int, logdir: Path) -> tuple[list[Proc], dict[str, int]]:
     """Start the four bench subgraphs, one process each, on base_port+0..3."""
     ports = {name: base_port + i for i, name in enumerate(GUILD_SUBGRAPHS)}
-    specs = [
+    specs: list[tuple[str, list[str], dict[str, str], str]] = [
         (f"sg-{name}", [sys.executable, "-m", "bench.subgraphs.server", name, str(port)], {},
          f"http://127.0.0.1:{port}/health")
         for name, port in ports.items()

@@ -78,7 +78,7 @@ class _Protocol(asyncio.Protocol):
 
 def _dechunk(buf: bytes, pos: int) -> tuple[bytes | None, int]:
     """Decode a chunked body starting at pos: (body, end offset), or (None, 0) when incomplete."""
-    parts = []
+    parts: list[bytes] = []
     while True:
         eol = buf.find(b"\r\n", pos)
         if eol < 0:
