@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+from graphql import FieldNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode
 from graphql.language.parser import Parser
 
 from .subgraph import INTERFACE, OBJECT, UNION, SField, Subgraph, named_type
 
 
 def parse_field_set(fields: str) -> SelectionSetNode:
-    """Parse `fields` as the inside of a selection set (raises GraphQLSyntaxError)."""
-    from graphql.language.token_kind import TokenKind
+    """Parse a field set the way Apollo's `parseSelectionSet` does (raises GraphQLError).
 
-    parser = Parser("{" + fields + "}", no_location=True)
-    parser.expect_token(TokenKind.SOF)
-    sel = parser.parse_selection_set()
-    parser.expect_token(TokenKind.EOF)
-    return sel
+    The text is parsed as a document: wrapped in braces unless it already starts with one, then it must
+    hold exactly one operation (`"{a} {b}"` is an error, `"{ a }"` is the same as `"a"`).
+    """
+    source = fields if fields.strip().startswith("{") else "{" + fields + "}"
+    # graphql-core 3.3 accepts `{}` by default; graphql-js (Apollo's parser) does not, and its error
+    # message ("Expected Name, found "}"") is the one users see.
+    doc = Parser(source, no_location=True, allow_empty_selection_sets=False).parse_document()
+    if len(doc.definitions) != 1:
+        raise GraphQLError(f"Selections should contain a single definitions, found {len(doc.definitions)}")
+    op = doc.definitions[0]
+    if not isinstance(op, OperationDefinitionNode):
+        kind = "".join(w.capitalize() for w in op.kind.split("_"))  # graphql-js spelling: FragmentDefinition
+        raise GraphQLError(f"Expected an operation definition but got a {kind}")
+    return op.selection_set
 
 
 def iter_targets(

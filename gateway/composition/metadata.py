@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLSyntaxError, SelectionSetNode
+from graphql import GraphQLError, SelectionSetNode
 
 from .fieldsets import iter_targets, parse_field_set, targets_until_error
 from .subgraph import INTERFACE, OBJECT, Applied, SField, Subgraph, named_type
@@ -14,7 +14,7 @@ def field_set_of(d: Applied) -> SelectionSetNode | None:
         return None
     try:
         return parse_field_set(fields)
-    except GraphQLSyntaxError:
+    except GraphQLError:
         return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from graphql import (
     DirectiveDefinitionNode,
     FieldNode,
-    GraphQLSyntaxError,
+    GraphQLError,
     InlineFragmentNode,
     ListTypeNode,
     NonNullTypeNode,
@@ -284,7 +284,7 @@ class _Validator:
         head = f"{prefix}, for @{directive}({shown_args}): "
         try:
             sel = parse_field_set(value.value)
-        except GraphQLSyntaxError as e:
+        except GraphQLError as e:
             self.error(f"{code_base}_INVALID_FIELDS", head + e.message.replace("'", '"'))
             return None
         self.missing_external = []
@@ -491,7 +491,7 @@ class _Validator:
                         continue
                     try:
                         sel = parse_field_set(selection.strip().removeprefix("{").removesuffix("}"))
-                    except GraphQLSyntaxError as e:
+                    except GraphQLError as e:
                         self.error("CONTEXT_INVALID_SELECTION",
                                    f'Context "{name}" is used in "{coord}" but the selection is invalid: {e.message}')
                         continue

@@ -43,10 +43,9 @@ def test_error_codes_match_apollo(case: str) -> None:
 
 
 # Cases whose messages still differ from Apollo's (satisfiability: Apollo also lists the subgraphs it
-# reached through keys, with "ignoring moving to ..." reasons; graphql-core's syntax error wording).
+# reached through keys, with "ignoring moving to ..." reasons).
 MESSAGE_GAPS = {
     "fuzz_provides_on_interface_drop_type_33",
-    "key_invalid_fields_syntax",
 }
 
 
