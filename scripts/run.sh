@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the three subgraphs and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
 #   orders :4001  payments :4002  delivery :4003  gateway :4000
+#   (env ORDERS_PORT, PAYMENTS_PORT, DELIVERY_PORT, GATEWAY_PORT choose others)
 # SQLite files go to var/ (created and seeded on first start); delete var/ to start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +69,21 @@ start delivery "$BIN/python" -m subgraphs.delivery
 wait_healthy payments "http://127.0.0.1:${PAYMENTS_PORT}/health"
 wait_healthy delivery "http://127.0.0.1:${DELIVERY_PORT}/health"
 
+# The committed supergraph routes to :4001-4003; on other ports the gateway gets a copy routed to
+# the ports started above (that copy is not hot-reloaded when schema/ changes).
+SUPERGRAPH=schema/supergraph.graphql
+if [[ "$ORDERS_PORT/$PAYMENTS_PORT/$DELIVERY_PORT" != "4001/4002/4003" ]]; then
+    mkdir -p var
+    SUPERGRAPH=var/supergraph.${GATEWAY_PORT}.graphql
+    sed -e "s#http://127.0.0.1:4001/graphql#http://127.0.0.1:${ORDERS_PORT}/graphql#" \
+        -e "s#http://127.0.0.1:4002/graphql#http://127.0.0.1:${PAYMENTS_PORT}/graphql#" \
+        -e "s#http://127.0.0.1:4003/graphql#http://127.0.0.1:${DELIVERY_PORT}/graphql#" \
+        schema/supergraph.graphql > "$SUPERGRAPH"
+fi
+
 if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
-    start gateway "$BIN/fedgate" serve --supergraph schema/supergraph.graphql --port "$GATEWAY_PORT"
+    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT"
+    wait_healthy gateway "http://127.0.0.1:${GATEWAY_PORT}/health"
     echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql"
 else
     echo "the gateway is not available yet ('fedgate serve --help' failed): serving the subgraphs only"

@@ -76,6 +76,14 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
             timeout=5,
         ).json()
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND", "payments reaches orders on ORDERS_PORT"
+        if b"gateway: http://" in out:  # the gateway routes to the subgraphs this script started
+            answer = httpx.post(
+                f"http://127.0.0.1:{ports['gateway']}/graphql",
+                json={"query": '{ order(id: "1") { id customer { name } isPaid delivery { status } } }'},
+                timeout=30,
+            ).json()
+            assert "errors" not in answer, answer
+            assert answer["data"]["order"]["customer"]["name"] == "Ada Lovelace"
 
         os.write(fd, b"\x03")
         out += read_until(fd, b"all stopped", timeout=30)
