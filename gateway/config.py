@@ -399,6 +399,11 @@ class GatewayConfig(BaseModel):
         default=2048, gt=0, description="Distinct (operation text, operation name) pairs whose parsed, validated "
         "and planned form is kept in memory."
     )
+    override_labels: list[str] = Field(
+        default_factory=list,
+        description="Progressive `@override(label:)` labels switched on for every request; `percent(x)` "
+        "labels are drawn per request instead.",
+    )
     traffic_shaping: TrafficShapingConfig = Field(default_factory=lambda: TrafficShapingConfig())
     limits: LimitsConfig = Field(default_factory=lambda: LimitsConfig())
     security: SecurityConfig = Field(default_factory=lambda: SecurityConfig())

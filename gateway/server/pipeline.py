@@ -6,6 +6,7 @@ repeated operation costs a dict lookup before execution.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,13 @@ def _graphql_error(err: GraphQLError, code: str) -> GraphQLErrorDict:
     return error_dict(err.message, code, locations=locations or None)
 
 
+def _percent(label: str) -> float:
+    try:
+        return float(label[len("percent(") : -1])
+    except ValueError:
+        return 0.0
+
+
 class Pipeline:
     """Runs GraphQL requests against one loaded supergraph."""
 
@@ -84,7 +92,8 @@ class Pipeline:
         self.entity_cache = caches.entities_for(supergraph) if caches is not None else None
         size = config.plan_cache_size
         self._documents: LRU[str, _CachedDocument] = LRU(size)
-        self._operations: LRU[tuple[str, str | None], _CachedOperation] = LRU(size)
+        self._operations: LRU[tuple[Any, ...], _CachedOperation] = LRU(size)
+        self._labels_on = frozenset(config.override_labels)
 
     def _document(self, query: str) -> _CachedDocument:
         cached = self._documents.get(query)
@@ -107,18 +116,31 @@ class Pipeline:
         """The cached prepared operation; raises GatewayRequestError for parse/validation/operation errors."""
         return self._operation(query, operation_name)[0]
 
+    def _override_labels(self) -> frozenset[str] | None:
+        """Progressive-override labels on for this request; None when the supergraph has none."""
+        labels = getattr(self.supergraph, "override_labels", None)
+        if not labels:
+            return None
+        on = {label for label in labels if label in self._labels_on}
+        for label in labels:
+            if label.startswith("percent(") and random.random() * 100 < _percent(label):
+                on.add(label)
+        return frozenset(on)
+
     def _operation(self, query: str, operation_name: str | None) -> tuple[PreparedOperation, _CachedOperation]:
-        key = (query, operation_name)
+        labels = self._override_labels()
+        key: tuple[Any, ...] = (query, operation_name) if not labels else (query, operation_name, labels)
         cached = self._operations.get(key)
         if self.plan_cache is not None:
-            self.plan_cache.used(key, cached is not None)
+            self.plan_cache.used((query, operation_name), cached is not None)
         if cached is None:
             doc = self._document(query)
             if doc.document is None:
                 cached = _CachedOperation(None, GatewayRequestError(doc.errors or []))
             else:
+                supergraph = self.supergraph.variant(labels) if labels else self.supergraph  # type: ignore[attr-defined]
                 try:
-                    prepared = prepare_operation(self.supergraph, doc.document, operation_name, self.planner)
+                    prepared = prepare_operation(supergraph, doc.document, operation_name, self.planner)
                 except GatewayRequestError as exc:
                     cached = _CachedOperation(None, exc)
                 else:

@@ -395,7 +395,11 @@ def load_supergraph(sdl: str) -> Supergraph:
                 umeta.union_members_in[g] = frozenset(m for m in known if m in types and g in types[m].graphs)
 
     digest = hashlib.sha256(sdl.encode()).hexdigest()
+    labels = frozenset(
+        rule[0] for t in types.values() for f in t.fields.values() for rule in f.label_rules.values()
+    )
     return Supergraph(
+        override_labels=labels,
         sdl=sdl,
         sdl_hash=digest,
         api_schema=api_schema,
@@ -470,20 +474,27 @@ def _field_meta(
         for jf in meta.join_fields:
             if jf.graph is None or not jf.override or jf.override not in subgraph_names:
                 continue
-            if jf.override_label and not _label_on(jf.override_label):
-                # Progressive override not rolled out: the original subgraph keeps the field.
-                resolvable.discard(jf.graph)
+            if jf.override_label and jf.override_label != "percent(100)":
+                # Progressive override: which side resolves the field depends on the label, decided
+                # per request (see Supergraph.variant); both sides stay candidates.
+                meta.label_rules[jf.graph] = (jf.override_label, True)
+                meta.label_rules[jf.override] = (jf.override_label, False)
                 resolvable.add(jf.override)
             else:
                 resolvable.discard(jf.override)
-    meta.available_in = frozenset(available)
-    meta.resolvable_in = frozenset(resolvable)
+    meta.resolvable_base = frozenset(resolvable)
+    meta.resolvable_in = label_view(meta, frozenset())
     return meta
 
 
-def _label_on(label: str) -> bool:
-    m = re.fullmatch(r"percent\(([\d.]+)\)", label)
-    return bool(m and float(m.group(1)) >= 100)
+def label_view(meta: FieldMeta, active: frozenset[str]) -> frozenset[str]:
+    """Subgraphs resolving the field when the progressive-override labels in `active` are on."""
+    if not meta.label_rules:
+        return meta.resolvable_base
+    return frozenset(
+        g for g in meta.resolvable_base
+        if g not in meta.label_rules or (meta.label_rules[g][0] in active) == meta.label_rules[g][1]
+    )
 
 
 def describe_type(schema: GraphQLSchema, name: str) -> str:

@@ -50,6 +50,10 @@ class FieldMeta:
     provides: dict[str, SelectionSetNode] = field(default_factory=dict)
     # The subgraph's own type when it differs from the supergraph's (`join__field(type:)`).
     type_in: dict[str, str] = field(default_factory=dict)
+    # Progressive override (`@override(label:)`): graph -> (label, whether the graph resolves the
+    # field when the label is active). `resolvable_in` above is the view with no label active.
+    label_rules: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    resolvable_base: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

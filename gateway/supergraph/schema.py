@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,7 +22,36 @@ class Supergraph:
     subgraph_urls: dict[str, str]
     types: dict[str, TypeMeta]
     join_version: tuple[int, int]
+    # Every progressive-override label (`@override(label:)`) the supergraph uses.
+    override_labels: frozenset[str] = frozenset()
     _possible: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _variants: dict[frozenset[str], Supergraph] = field(default_factory=dict, repr=False)
+
+    def variant(self, active: frozenset[str]) -> Supergraph:
+        """This supergraph as planned when the progressive-override labels `active` are on.
+
+        Its `sdl_hash` names the labels, so plans made for one label set never serve another."""
+        active = active & self.override_labels
+        if not active:
+            return self
+        got = self._variants.get(active)
+        if got is None:
+            from .loader import label_view
+
+            types = dict(self.types)
+            for name, meta in self.types.items():
+                labeled = {f: m for f, m in meta.fields.items() if m.label_rules}
+                if labeled:
+                    fields = dict(meta.fields)
+                    for fname, fmeta in labeled.items():
+                        fields[fname] = dataclasses.replace(fmeta, resolvable_in=label_view(fmeta, active))
+                    types[name] = dataclasses.replace(meta, fields=fields)
+            got = dataclasses.replace(
+                self, sdl_hash=self.sdl_hash + "|" + ",".join(sorted(active)), types=types, _variants={}
+            )
+            got._possible = self._possible
+            self._variants[active] = got
+        return got
 
     @property
     def subgraphs(self) -> list[str]:
