@@ -482,6 +482,7 @@ def _field_meta(
                 resolvable.add(jf.override)
             else:
                 resolvable.discard(jf.override)
+    meta.available_in = frozenset(available)
     meta.resolvable_base = frozenset(resolvable)
     meta.resolvable_in = label_view(meta, frozenset())
     return meta
