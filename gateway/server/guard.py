@@ -252,15 +252,15 @@ class _OperationsMiddleware:
         content_type = given_id = traceparent = tracestate = None
         preflighted = False
         for key, value in raw:
-            if key == b"content-type":
-                content_type = value
+            if key == b"content-type":  # several are one list, as a browser's fetch would combine them
+                content_type = value if content_type is None else content_type + b", " + value
             elif key == rid_name:
                 given_id = value
             elif key == b"traceparent":
                 traceparent = value.decode("latin-1")
             elif key == b"tracestate":
                 tracestate = value.decode("latin-1")
-            elif key in PREFLIGHT_HEADERS and value:
+            elif key in PREFLIGHT_HEADERS:
                 preflighted = True
         request_id = given_id.decode("latin-1") if given_id is not None else None
         if request_id is None or not _SAFE_ID.fullmatch(request_id):

@@ -20,18 +20,25 @@ CSRF_MESSAGE = (
 )
 # Content types a browser may send cross-origin without a preflight.
 _SIMPLE_TYPES = frozenset({b"application/x-www-form-urlencoded", b"multipart/form-data", b"text/plain"})
-# Either header (non-empty) shows the request was made by code that a browser would have preflighted.
+# Either header (any value) shows the request was made by code that a browser would have preflighted.
 PREFLIGHT_HEADERS = frozenset({b"apollo-require-preflight", b"x-apollo-operation-name"})
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# `type/subtype` and `; name=value` parameters; anything else is not a MIME type.
+_MIME = re.compile(rb"(%s/%s)(?: *; *%s=(?:%s|\"(?:[^\"\\]|\\.)*\"))* *" % (_TOKEN, _TOKEN, _TOKEN, _TOKEN))
 
 
 def csrf_blocked(content_type: bytes | None, preflighted: bool) -> bool:
-    """True for a request a browser could send cross-origin without a CORS preflight."""
-    if preflighted:
+    """True for a request a browser could send cross-origin without a CORS preflight.
+
+    As Apollo Router decides it: a content type that does not parse as a MIME type (several
+    `Content-Type` headers are joined with ", " first) is not taken as proof of a preflight.
+    """
+    if preflighted or content_type == b"application/json":
         return False
     if content_type is None:
         return True
-    essence = content_type.split(b";", 1)[0].strip().lower()
-    return not essence or essence in _SIMPLE_TYPES
+    parsed = _MIME.fullmatch(content_type.strip().replace(b"\t", b" "))
+    return parsed is None or parsed[1].lower() in _SIMPLE_TYPES
 
 
 def csrf_error() -> GraphQLErrorDict:

@@ -53,6 +53,10 @@ def test_csrf_rules():
     assert csrf_blocked(b"", False)
     assert not csrf_blocked(b"application/json", False)
     assert not csrf_blocked(None, True)
+    # Not a MIME type (garbage, or two Content-Type headers joined): no proof of a preflight, as in Router.
+    assert csrf_blocked(b"garbage", False)
+    assert csrf_blocked(b"application/json, text/plain", False)
+    assert not csrf_blocked(b'application/json; charset="utf-8"', False)
 
 
 def test_masking_copies_what_it_changes():

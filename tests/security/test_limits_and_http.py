@@ -66,6 +66,17 @@ def test_csrf_simple_posts_are_refused(strict, headers):
     assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_ERROR"
 
 
+def test_csrf_content_types_that_are_not_mime_types_are_refused(strict):
+    body = b'{"query":"{ public }"}'
+    for headers in ([("content-type", "garbage")], [("content-type", "application/json"), ("content-type", "text/plain")]):
+        response = httpx.post(strict.url, content=body, headers=headers)
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_ERROR"
+    # The header's presence is what a browser preflights, whatever its value (Router accepts it empty).
+    empty = httpx.post(strict.url, content=body, headers={"content-type": "text/plain", "apollo-require-preflight": ""})
+    assert empty.json() == {"data": {"public": "public"}}
+
+
 def test_csrf_gets_need_a_preflight_header(strict):
     params = {"query": "{ public }"}
     assert httpx.get(strict.url, params=params).json()["errors"][0]["extensions"]["code"] == "CSRF_ERROR"
