@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.cache import Caches, PersistedQueryError
+from gateway.cache.apq import PERSISTED_QUERY_NOT_FOUND
 from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
@@ -102,7 +103,10 @@ def create_app(
             try:
                 query = await caches.apq.resolve(query, payload.get("extensions"))
             except PersistedQueryError as exc:
-                return _error_response(request, exc.status, exc.message, exc.code)
+                # As Router: a cache (CDN, browser) must not keep a miss the client is about to fill.
+                no_store = "private, no-cache, must-revalidate" if exc.code == PERSISTED_QUERY_NOT_FOUND else None
+                body = {"errors": [error_dict(exc.message, exc.code)]}
+                return _respond(request, PipelineResult(exc.status, body, cache_control=no_store))
         refused, query = guard.before(request, query, payload.get("operationName"), pipeline)
         if refused is not None:
             return _respond(request, refused)

@@ -23,6 +23,7 @@ def test_apq_register_then_use_by_hash_on_post_and_get(start_gateway):
     assert unknown.status_code == 200
     assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+    assert unknown.headers["cache-control"] == "private, no-cache, must-revalidate"  # as Router: never cache a miss
 
     registered = gateway.post(QUERY, extensions=_pq())
     assert registered.status_code == 200 and registered.json() == EXPECTED
