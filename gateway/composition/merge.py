@@ -16,6 +16,7 @@ from graphql import (
     print_ast,
 )
 
+from .contexts import parse_context
 from .errors import CompositionError, CompositionHint
 from .metadata import Metadata
 from .model import MArgument, MDirective, MDirectiveDef, MEnumValue, MField, MType, Supergraph
@@ -1376,14 +1377,6 @@ class Merger:
                              f'Interface field "{itf}.{fname}" is declared in {subgraph_names(declaring)} but type '
                              f'"{t.name}", which implements "{itf}" only in {subgraph_names(impl_subs)} does not have '
                              f'field "{fname}".', declaring + impl_subs)
-
-
-def parse_context(value: str) -> tuple[str, str] | None:
-    """`$ctx { prop }` -> ("ctx", " { prop }") (federation's parseContext)."""
-    m = re.match(r"^\s*\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", value, re.DOTALL)
-    if not m:
-        return None
-    return m.group(1), m.group(2)
 
 
 def _all_applied(s: Subgraph) -> list[Applied]:

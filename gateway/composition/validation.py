@@ -17,6 +17,7 @@ from graphql import (
     TypeNode,
 )
 
+from .contexts import check_contexts
 from .errors import CompositionError
 from .fieldsets import parse_field_set
 from .links import federation_directives
@@ -463,46 +464,7 @@ class _Validator:
 
     def check_contexts(self) -> None:
         """@context / @fromContext (federation 2.8): the context exists and its selection is valid."""
-        from .merge import parse_context
-
-        setters: dict[str, list[SType]] = {}
-        for t in self.sub.types.values():
-            for d in t.all("context"):
-                setters.setdefault(d.str_arg("name") or "", []).append(t)
-        for t in self.sub.types.values():
-            contextual = any(a.has("fromContext") for f in t.fields.values() for a in f.args.values())
-            if contextual and t.kind == OBJECT and not any(k.bool_arg("resolvable") is not False for k in t.all("key")):
-                self.error("CONTEXT_NO_RESOLVABLE_KEY",
-                           f'Object "{t.name}" has no resolvable key but has a field with a contextual argument.')
-            for f in t.fields.values():
-                for a in f.args.values():
-                    fc = a.get("fromContext")
-                    if fc is None:
-                        continue
-                    coord = f"{f.coordinate}({a.name}:)"
-                    parsed = parse_context(fc.str_arg("field") or "")
-                    if parsed is None or not parsed[1].strip():
-                        self.error("NO_CONTEXT_IN_SELECTION",
-                                   f'@fromContext argument does not reference a context "{fc.str_arg("field")}".')
-                        continue
-                    name, selection = parsed
-                    if name not in setters:
-                        self.error("CONTEXT_NOT_SET", f'Context "{name}" is used at location "{coord}" but is never set.')
-                        continue
-                    try:
-                        sel = parse_field_set(selection.strip().removeprefix("{").removesuffix("}"))
-                    except GraphQLError as e:
-                        self.error("CONTEXT_INVALID_SELECTION",
-                                   f'Context "{name}" is used in "{coord}" but the selection is invalid: {e.message}')
-                        continue
-                    for setter in setters[name]:
-                        missing = next((s for s in sel.selections if isinstance(s, FieldNode)
-                                        and s.name.value != "__typename" and s.name.value not in setter.fields), None)
-                        if missing is not None:
-                            self.error("CONTEXT_INVALID_SELECTION",
-                                       f'Context "{name}" is used in "{coord}" but the selection is invalid for type '
-                                       f'{setter.name}. Error: Cannot query field "{missing.name.value}" on type '
-                                       f'"{setter.name}".')
+        check_contexts(self.sub, self.error)
 
     def check_interface_keys_on_implementations(self, t: SType) -> None:
 

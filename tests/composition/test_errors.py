@@ -17,10 +17,6 @@ from gateway.composition import SubgraphInput, compose
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "composition" / "errors"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
-# Cases whose code we do not produce yet (strict: an unexpected pass fails, so the list shrinks).
-KNOWN_GAPS: set[str] = {
-    "fuzz_context_v28_add_list_309",  # the type of a @fromContext selection is not checked
-}
 
 
 def _run(case: str) -> tuple[list[str], list[str]]:
@@ -34,8 +30,7 @@ def test_enough_cases() -> None:
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c in KNOWN_GAPS else c for c in CASES])
+@pytest.mark.parametrize("case", CASES)
 def test_error_codes_match_apollo(case: str) -> None:
     expected = json.loads((CASES_DIR / case / "expected.json").read_text())
     codes, _ = _run(case)
@@ -50,7 +45,7 @@ MESSAGE_GAPS = {
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c in MESSAGE_GAPS | KNOWN_GAPS else c
+    "case", [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c in MESSAGE_GAPS else c
              for c in CASES])
 def test_error_messages_match_apollo(case: str) -> None:
     expected = json.loads((CASES_DIR / case / "expected.json").read_text())
