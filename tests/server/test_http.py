@@ -6,7 +6,9 @@ import httpx
 import orjson
 from shop import ServerThread
 
+from gateway.config import GatewayConfig
 from gateway.server import create_app
+from gateway.supergraph import load_supergraph
 
 CROSS = "{ topProducts(first: 2) { name shippingEstimate reviews { author { username } } } }"
 CROSS_DATA = {
@@ -33,6 +35,21 @@ def test_ready_before_a_supergraph_is_loaded_and_health_is_liveness_only():
         assert ready.status_code == 503 and ready.json()["status"] == "no_supergraph"
         response = post(server.url, {"query": "{ __typename }"})
         assert response.status_code == 503
+
+
+def test_ready_and_metrics_show_an_open_circuit(shop, shop_sdl, free_port):
+    sdl = shop_sdl.replace(shop["reviews"].url, f"http://127.0.0.1:{free_port()}/graphql")  # nothing listens
+    traffic = {"all": {"retry": {"max_attempts": 1}, "circuit_breaker": {"failure_threshold": 1, "open_duration": 60}}}
+    config = GatewayConfig.model_validate({"traffic_shaping": traffic})
+    with ServerThread(create_app(load_supergraph(sdl), config), lifespan="on") as server:
+        body = post(server.url, {"query": CROSS}).json()
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"SUBGRAPH_UNAVAILABLE"}
+        assert {e["extensions"]["serviceName"] for e in body["errors"]} == {"reviews"}
+        ready = httpx.get(server.url.replace("/graphql", "/ready"))
+        assert ready.status_code == 200
+        assert ready.json()["circuits"] == {"products": "closed", "inventory": "closed", "reviews": "open"}
+        metrics = httpx.get(server.url.replace("/graphql", "/metrics")).text
+        assert 'fedgate_circuit_state{subgraph="reviews"} 2.0' in metrics
 
 
 def test_post_cross_subgraph_query(gateway_url):
