@@ -549,24 +549,35 @@ class _Checker:
         own = self.own_reason(pos, api_type, fname)
         if own is not None:
             out.append(own)
+        # Key dead ends first; subgraphs with the field but no usable key come last (graphPath.ts
+        # appends them after collecting the dead ends).
+        unreachable: list[str] = []
         for i, other in enumerate(self.subs):
             if i == pos.sub or i in reachable:
                 continue
+            # graphPath.ts lists every other subgraph whose schema has the field (an @external
+            # declaration counts: it is in the subgraph Apollo extracts from the supergraph).
+            at = other.type(api_type)
+            of = at.fields.get(fname) if at is not None and at.kind in (OBJECT, INTERFACE) else None
+            has_field = of is not None and self.names[i] not in self.overridden.get(coord, ())
             ot = other.type(pos.type)
             if ot is None:
+                if has_field:
+                    unreachable.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because interface '
+                               f'"{pos.type}" is not defined in this subgraph (to jump to "{other.name}", it would need '
+                               f'to both define interface "{pos.type}" and have a @key on it)')
                 continue
-            of = ot.fields.get(fname)
-            has_field = not (of is None or self.meta[i].is_external(of) or self.names[i] in self.overridden.get(coord, ()))
             keys = self.keys(i, pos.type)
             if not has_field and not any(r for _, _, r in keys):
                 continue
+            kind = "type" if pos.type == api_type else "interface"
             if not keys:
-                out.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because type '
+                unreachable.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because {kind} '
                            f'"{pos.type}" has no @key defined in subgraph "{other.name}"')
             elif not any(r for _, _, r in keys):
-                out.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because none of the @key '
-                           f'defined on type "{pos.type}" in subgraph "{other.name}" are resolvable (they are all declared '
-                           'with their "resolvable" argument set to false)')
+                unreachable.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because none of the @key '
+                           f'defined on {kind} "{pos.type}" in subgraph "{other.name}" are resolvable (they are all '
+                           'declared with their "resolvable" argument set to false)')
             else:
                 for fields, sel, r in keys:
                     if r:
@@ -578,7 +589,7 @@ class _Checker:
                             note = f' (note that some of those key fields are overridden in "{s.name}")'
                         out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{fields}") of '
                                    f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"{note}')
-        return out
+        return out + unreachable
 
     def locally(self, pos: Pos, sel: SelectionSetNode) -> bool:
         """The selection is answerable in pos's subgraph alone."""

@@ -37,16 +37,7 @@ def test_error_codes_match_apollo(case: str) -> None:
     assert Counter(codes) == Counter(expected["codes"])
 
 
-# Cases whose messages still differ from Apollo's (satisfiability: Apollo also lists the subgraphs it
-# reached through keys, with "ignoring moving to ..." reasons).
-MESSAGE_GAPS = {
-    "fuzz_provides_on_interface_drop_type_33",
-}
-
-
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=pytest.mark.xfail(strict=True)) if c in MESSAGE_GAPS else c
-             for c in CASES])
+@pytest.mark.parametrize("case", CASES)
 def test_error_messages_match_apollo(case: str) -> None:
     expected = json.loads((CASES_DIR / case / "expected.json").read_text())
     _, messages = _run(case)
