@@ -1,4 +1,4 @@
-"""fedgate.yaml: the model, its loader, and docs/configuration.md kept in step with it."""
+"""fedgate.yaml: the model, its loader, and docs/configuration.md and docs/operations.md kept in step with it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from gateway.config import ConfigError, GatewayConfig, load_config
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+OPERATIONS = DOCS.with_name("operations.md")
 
 
 def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -23,8 +24,9 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return out
 
 
-def test_every_config_key_is_documented():
-    text = DOCS.read_text()
+@pytest.mark.parametrize("doc", [DOCS, OPERATIONS], ids=["configuration.md", "operations.md"])
+def test_every_config_key_is_documented(doc: Path):
+    text = doc.read_text()
     missing = [key for key in _keys(GatewayConfig) if f"`{key}" not in text]
     assert missing == []
 
@@ -46,3 +48,11 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, text: str):
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "\n" not in info.value.message
+
+
+def test_every_metric_is_in_operations_md():
+    from gateway.observability.metrics import REGISTRY
+
+    text = OPERATIONS.read_text()
+    names = [f.name + ("_total" if f.type == "counter" else "") for f in REGISTRY.collect()]
+    assert len(names) >= 13 and [name for name in names if f"`{name}`" not in text] == []
