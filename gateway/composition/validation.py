@@ -10,7 +10,9 @@ from graphql import (
     FieldNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     ListTypeNode,
+    ListValueNode,
     NonNullTypeNode,
     SelectionSetNode,
     StringValueNode,
@@ -462,6 +464,52 @@ class _Validator:
                        f'Invalid duplicate application of @shareable on field "{f.coordinate}": @shareable is only '
                        "repeatable on types prior to federation 2.2")
 
+    def check_demand_control(self) -> None:
+        """@cost not on interface fields; @listSize on lists with valid slicing arguments and sized fields."""
+        for t in self.sub.types.values():
+            for f in t.fields.values():
+                if t.kind == INTERFACE and f.has("cost"):
+                    self.error("COST_APPLIED_TO_INTERFACE_FIELD",
+                               f'@cost cannot be applied to interface "{f.coordinate}"')
+                for d in f.all("listSize"):
+                    self.check_list_size(d, f)
+
+    def check_list_size(self, d: Applied, f: SField) -> None:
+        def strings(name: str) -> list[str]:
+            v = d.args.get(name)
+            if isinstance(v, ListValueNode):
+                return [x.value for x in v.values if isinstance(x, StringValueNode)]
+            # A single string is not coerced to a list: Apollo iterates over its characters.
+            return list(v.value) if isinstance(v, StringValueNode) else []
+
+        sized = strings("sizedFields")
+        if not sized and not _is_list(f.type):
+            self.error("LIST_SIZE_APPLIED_TO_NON_LIST", f'"{f.coordinate}" is not a list')
+        assumed = d.args.get("assumedSize")
+        if isinstance(assumed, IntValueNode) and int(assumed.value) < 0:
+            self.error("LIST_SIZE_INVALID_ASSUMED_SIZE", f'Assumed size of "{f.coordinate}" cannot be negative')
+        for name in strings("slicingArguments"):
+            arg = f.args.get(name)
+            if arg is None:
+                self.error("LIST_SIZE_INVALID_SLICING_ARGUMENT",
+                           f'Slicing argument "{name}" is not an argument of "{f.coordinate}"')
+            elif type_str(arg.type) not in ("Int", "Int!"):
+                self.error("LIST_SIZE_INVALID_SLICING_ARGUMENT",
+                           f'Slicing argument "{f.coordinate}({name}:)" must be Int or Int!')
+        if sized:
+            base = self.sub.type(named_type(f.type))
+            if base is None or base.kind not in (OBJECT, INTERFACE, UNION):
+                self.error("LIST_SIZE_INVALID_SIZED_FIELD",
+                           f'Sized fields cannot be used because "{type_str(f.type)}" is not a composite type')
+                return
+            for name in sized:
+                sf = base.fields.get(name)
+                if sf is None:
+                    self.error("LIST_SIZE_INVALID_SIZED_FIELD",
+                               f'Sized field "{name}" is not a field on type "{base.name}"')
+                elif not _is_list(sf.type):
+                    self.error("LIST_SIZE_APPLIED_TO_NON_LIST", f'Sized field "{sf.coordinate}" is not a list')
+
     def check_contexts(self) -> None:
         """@context / @fromContext (federation 2.8): the context exists and its selection is valid."""
         check_contexts(self.sub, self.error)
@@ -503,4 +551,10 @@ def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[Composit
     v.check_federation_definitions()
     v.check_types()
     v.check_contexts()
+    v.check_demand_control()
     return v.errors
+
+
+def _is_list(t: TypeNode) -> bool:
+    return isinstance(t.type if isinstance(t, NonNullTypeNode) else t, ListTypeNode)
+
