@@ -510,6 +510,21 @@ class _Validator:
                 elif not _is_list(sf.type):
                     self.error("LIST_SIZE_APPLIED_TO_NON_LIST", f'Sized field "{sf.coordinate}" is not a list')
 
+    def check_auth_on_interfaces(self) -> None:
+        """@authenticated/@requiresScopes/@policy never on interfaces, their fields or interface objects."""
+        for dname in ("authenticated", "requiresScopes", "policy"):
+            for t in self.sub.types.values():
+                kind = "interface" if t.kind == INTERFACE else (
+                    "interface object" if self.sub.is_interface_object(t) else None)
+                if kind is not None:
+                    for d in t.all(dname):
+                        self.error("AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE", _auth_message(d, kind, t.name))
+                if t.kind == INTERFACE:
+                    for f in t.fields.values():
+                        for d in f.all(dname):
+                            self.error("AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+                                       _auth_message(d, "field", f.coordinate))
+
     def check_contexts(self) -> None:
         """@context / @fromContext (federation 2.8): the context exists and its selection is valid."""
         check_contexts(self.sub, self.error)
@@ -552,9 +567,15 @@ def validate_subgraph(sub: Subgraph, pre_upgrade: bool = False) -> list[Composit
     v.check_types()
     v.check_contexts()
     v.check_demand_control()
+    v.check_auth_on_interfaces()
     return v.errors
 
 
 def _is_list(t: TypeNode) -> bool:
     return isinstance(t.type if isinstance(t, NonNullTypeNode) else t, ListTypeNode)
 
+
+def _auth_message(d: Applied, kind: str, coordinate: str) -> str:
+    name = d.node.name.value  # as written: Apollo names the directive as the subgraph spells it
+    return (f'Invalid use of @{name} on {kind} "{coordinate}": @{name} cannot be applied on interfaces, '
+            "interface fields and interface objects")
