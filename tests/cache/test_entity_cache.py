@@ -152,6 +152,18 @@ def test_private_data_never_crosses_users(start_gateway, counts):
     assert counts.delta()["orders"] == 0
 
 
+def test_cache_varying_headers_are_part_of_the_key(start_gateway, counts):
+    gateway = start_gateway({"cache": {"entities": {"enabled": True, "vary_headers": ["x-tenant"]}}})
+    query = '{ order(id: "3") { id status } }'
+
+    def orders_calls(tenant: str) -> int:
+        counts.delta()
+        assert "errors" not in gateway.post(query, headers={"x-tenant": tenant}).json()
+        return counts.delta()["orders"]
+
+    assert [orders_calls(t) for t in ("a", "a", "b", "b", "a")] == [1, 0, 1, 0, 0]
+
+
 def test_killing_redis_mid_run_fails_no_request(start_gateway, own_redis, counts, key_prefix):
     gateway = start_gateway(redis_config(own_redis.url, key_prefix))
     expected = gateway.order("1").json()
