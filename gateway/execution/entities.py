@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
+
+import orjson
 
 from gateway.execution.merge import deep_merge
 from gateway.planning.nodes import (
@@ -226,6 +229,8 @@ def _mentions_typename(selections: tuple[RequiresSelection, ...]) -> bool:
 
 
 _ABSENT = object()
+_STR: frozenset[type] = frozenset({str})
+_MEMO_PROBE = 32
 
 
 class Projector:
@@ -235,13 +240,16 @@ class Projector:
     (read key, write key) pairs; anything else walks the selection.
     """
 
-    __slots__ = ("requires", "_typename_in_requires", "_flat_condition", "_flat_pairs")
+    __slots__ = ("requires", "_typename_in_requires", "_flat_condition", "_flat_pairs", "_getter", "_write_keys")
 
     def __init__(self, requires: tuple[RequiresSelection, ...]) -> None:
         self.requires = requires
         self._typename_in_requires = _mentions_typename(requires)
         self._flat_pairs: tuple[tuple[str, str], ...] | None = None
         self._flat_condition: str | None = None
+        # representations(): reads the flat fields in one C call (itemgetter), two fields or more.
+        self._getter: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        self._write_keys: tuple[str, ...] = ()
         if len(requires) == 1 and isinstance(requires[0], RequiresInlineFragment):
             sels = requires[0].selections
             if all(isinstance(s, RequiresField) and not s.selections for s in sels):
@@ -249,6 +257,65 @@ class Projector:
                 if pairs and pairs[0] == ("__typename", "__typename"):
                     self._flat_pairs = pairs
                     self._flat_condition = requires[0].type_condition
+                    if len(pairs) >= 2:
+                        self._getter = itemgetter(*(read for read, _ in pairs))
+                        self._write_keys = tuple(write for _, write in pairs)
+
+    def representations(
+        self, entities: list[dict[str, Any]], matcher: TypeMatcher, rewrites: tuple[Rewrite, ...] = ()
+    ) -> tuple[list[int], list[bytes]]:
+        """(index of each entity's representation, or -1 for none; the distinct representations as
+        JSON): `project`, then `rewrites`, then `orjson.dumps` per entity, deduplicated by those bytes.
+
+        Flat selections also remember the field values they have seen (in one C call, itemgetter):
+        an entity whose values equal an earlier one's takes its index without projecting and dumping
+        again. Only all-string values are remembered (a string equals only a string; 1 == True ==
+        1.0 do not have the same JSON), and the memo is dropped after _MEMO_PROBE entities with no
+        repeat, so that lists of distinct entities pay almost nothing for it.
+        """
+        getter = self._getter
+        project = self.project
+        dumps = orjson.dumps
+        by_values: dict[Any, int] = {}
+        index_of: dict[bytes, int] = {}
+        reps: list[bytes] = []
+        rep_index: list[int] = []
+        append = rep_index.append
+        remember = getter is not None
+        probe = _MEMO_PROBE
+        hit = False
+        values: Any = None
+        for entity in entities:
+            if remember:
+                try:
+                    values = getter(entity)  # type: ignore[misc]
+                    idx = by_values.get(values)
+                except (KeyError, TypeError):  # a field absent (no representation), or an unhashable value
+                    idx = None
+                    values = None
+                if idx is not None:
+                    append(idx)
+                    hit = True
+                    continue
+            rep = project(entity, matcher)
+            if rep is None:
+                idx = -1
+            else:
+                if rewrites:
+                    apply_rewrites(rep, rewrites, matcher)
+                key = dumps(rep)
+                idx = index_of.get(key)
+                if idx is None:
+                    idx = index_of[key] = len(reps)
+                    reps.append(key)
+            append(idx)
+            if remember:
+                if values is not None and _STR.issuperset(map(type, values)):
+                    by_values[values] = idx
+                probe -= 1
+                if not probe and not hit:
+                    remember = False
+        return rep_index, reps
 
     def project(self, entity: dict[str, Any], matcher: TypeMatcher) -> dict[str, Any] | None:
         """The representation of `entity`, `__typename` first; None when it cannot be built.

@@ -271,25 +271,12 @@ class _Run:
             return
         fetch = self.prepared.fetches[id(node)]
         matcher = self.matcher
-        project = fetch.projector.project  # type: ignore[union-attr]
-        index_of: dict[bytes, int] = {}
-        reps: list[bytes] = []
-        rep_index: list[int] = []
-        for entity in entities:
-            rep = project(entity, matcher)
-            if rep is None:
-                rep_index.append(-1)
-                continue
-            if node.input_rewrites:
-                apply_rewrites(rep, node.input_rewrites, matcher)
-            key = orjson.dumps(rep)
-            idx = index_of.get(key)
-            if idx is None:
-                idx = index_of[key] = len(reps)
-                reps.append(key)
-            rep_index.append(idx)
+        projector = fetch.projector
+        assert projector is not None
+        rep_index, reps = projector.representations(entities, matcher, node.input_rewrites)
         if not reps:
             return
+        n_reps = len(reps)
         if self.cache is not None:
             data, raw_errors = await self.cache.fetch_entities(self, node, fetch, reps)
         else:
@@ -305,12 +292,12 @@ class _Run:
         if data is None:
             return
         results = data.get("_entities") if type(data) is dict else None
-        if type(results) is not list or len(results) != len(reps):
+        if type(results) is not list or len(results) != n_reps:
             if not raw_errors:
                 self.errors.append(
                     error_dict(
                         f"Subgraph '{fetch.service_name}' returned {_describe(results)} `_entities` for "
-                        f"{len(reps)} representations.",
+                        f"{n_reps} representations.",
                         SUBGRAPH_REQUEST_FAILED,
                         serviceName=fetch.service_name,
                     )

@@ -7,6 +7,7 @@ from graphql import build_schema
 from shop import FakeSupergraph
 
 from gateway.execution import (
+    Projector,
     TypeMatcher,
     apply_rewrites,
     collect_at_path,
@@ -161,3 +162,53 @@ def test_collect_entities_matches_collect_at_path():
         entities, _ = collect_at_path(data, path, MATCHER)
         fast = collect_entities(data, path, MATCHER)
         assert len(fast) == len(entities) and all(a is b for a, b in zip(fast, entities, strict=True)), path
+
+
+def _reference_representations(projector, entities, rewrites=()):
+    """What Projector.representations must give: project, rewrite and dump each entity, dedup by bytes."""
+    index_of: dict[bytes, int] = {}
+    reps: list[bytes] = []
+    rep_index: list[int] = []
+    for entity in entities:
+        rep = projector.project(entity, MATCHER)
+        if rep is None:
+            rep_index.append(-1)
+            continue
+        apply_rewrites(rep, rewrites, MATCHER)
+        key = orjson.dumps(rep)
+        rep_index.append(index_of.setdefault(key, len(reps)))
+        if rep_index[-1] == len(reps):
+            reps.append(key)
+    return rep_index, reps
+
+
+def test_representations_dedup_by_json_not_by_python_equality():
+    flat = Projector((RequiresInlineFragment("Book", (RequiresField("__typename"), RequiresField("id"))),))
+    entities = [
+        {"__typename": "Book", "id": "1"},
+        {"__typename": "Book", "id": "1", "title": "other fields do not matter"},
+        {"__typename": "Book", "id": 1},
+        {"__typename": "Book", "id": True},  # == 1 in Python, but not the same representation
+        {"__typename": "Book", "id": 1.0},
+        {"__typename": "Book", "id": 0.0},
+        {"__typename": "Book", "id": -0.0},
+        {"__typename": "Book", "id": None},
+        {"__typename": "Book", "id": ["a"]},  # unhashable
+        {"__typename": "Book", "id": ["a"]},
+        {"__typename": "Book"},  # a required field absent
+        {"id": "1"},  # no __typename
+        {"__typename": "Movie", "id": "1"},  # no fragment applies
+        {"__typename": "Movie", "id": "1"},
+        {"__typename": "Book", "id": "1"},
+        {"__typename": "Book", "id": True},
+    ]
+    got = flat.representations(entities, MATCHER)
+    assert got == _reference_representations(flat, entities)
+    assert got[0][:4] == [0, 0, 1, 2]
+    # With a rewrite (applied before dumping) and with more distinct entities than the memo's probe.
+    rewrites = (ValueSetter(("__typename",), "Media"),)
+    many = [{"__typename": "Book", "id": str(i % 50)} for i in range(200)]
+    distinct = [{"__typename": "Book", "id": str(i)} for i in range(100)] + many
+    for batch in (entities, many, distinct):
+        assert flat.representations(batch, MATCHER, rewrites) == _reference_representations(flat, batch, rewrites)
+        assert flat.representations(batch, MATCHER) == _reference_representations(flat, batch)
