@@ -375,6 +375,11 @@ def main(argv: list[str] | None = None) -> None:
         log("bench/peers/node_modules is missing (run bench/run.sh): peers skipped")
         gateways = [g for g in gateways if not g.peer]
     notes = []
+    if any(g.name.startswith("hive") for g in gateways):
+        if os.environ.get("BENCH_HIVE_DEDUP") == "1":
+            notes.append("Hive Gateway ran with inbound in-flight request deduplication, as in The Guild's benchmark")
+        else:
+            notes.append("Hive Gateway ran without inbound request deduplication (BENCH_HIVE_DEDUP=1 is The Guild's setting)")
     if "fedgate" in wanted:
         if fedgate_has_workers():
             gateways.insert(1, fedgate(settings.workers))
