@@ -173,7 +173,7 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     nrows = len(panels) + (1 if "scale" in wl else 0)
     if nrows == 0:
         return
-    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4.6 * nrows), squeeze=False)
     colors = {"fedgate": "#2a9d8f", "fedgate-nodedup": "#76c7bd", "fedgate-native": "#1d6f66", "fedgate-native-nodedup": "#a8dcd5", "apollo": "#6c4ab6", "hive": "#e9c46a", "hive-rr": "#f4a261"}
     for row, key in enumerate(panels):
         med = {g: m for g, m in medians(wl[key]["rows"]).items() if m["ok"]}
@@ -183,10 +183,12 @@ def _chart(results: dict[str, Any], path: Path) -> None:
         ):
             ax = axes[row][col]
             vals = [med[n][metric] for n in names]
-            ax.bar([_label(n).replace(" + ", "\n+ ").replace(", ", ",\n") for n in names], vals,
-                   color=[colors.get(n, "#888") for n in names])
+            ax.bar([_label(n).replace(" + ", "\n+ ") for n in names], vals,
+                   color=[colors.get(n, "#9ccfc8" if n.startswith("fedgate") else "#888") for n in names])
             ax.set_title(f"{wl[key]['title']}\n{title}", fontsize=9)
-            ax.tick_params(axis="x", labelsize=7)
+            ax.tick_params(axis="x", labelsize=6, labelrotation=35)
+            for tick in ax.get_xticklabels():
+                tick.set_horizontalalignment("right")
             for i, v in enumerate(vals):
                 ax.text(i, v, _f(v, 1 if v >= 10 else 2), ha="center", va="bottom", fontsize=7)
     if "scale" in wl:
