@@ -14,6 +14,7 @@ export ORDERS_URL=${ORDERS_URL:-http://127.0.0.1:${ORDERS_PORT}/graphql}
 # Each child in its own process group, so Ctrl-C reaches only this script, which then stops
 # every child once with SIGTERM (a second signal would make uvicorn skip its graceful drain).
 set -m
+SUPERGRAPH=schema/supergraph.graphql
 pids=()
 names=()
 
@@ -29,6 +30,7 @@ stop_all() {
     for i in "${!pids[@]}"; do
         wait "${pids[$i]}" 2>/dev/null || true
     done
+    [[ "$SUPERGRAPH" == schema/supergraph.graphql ]] || rm -f "$SUPERGRAPH"
     echo "all stopped"
 }
 trap 'stop_all; exit 130' INT
@@ -71,7 +73,6 @@ wait_healthy delivery "http://127.0.0.1:${DELIVERY_PORT}/health"
 
 # The committed supergraph routes to :4001-4003; on other ports the gateway gets a copy routed to
 # the ports started above (that copy is not hot-reloaded when schema/ changes).
-SUPERGRAPH=schema/supergraph.graphql
 if [[ "$ORDERS_PORT/$PAYMENTS_PORT/$DELIVERY_PORT" != "4001/4002/4003" ]]; then
     mkdir -p var
     SUPERGRAPH=var/supergraph.${GATEWAY_PORT}.graphql

@@ -99,3 +99,4 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
     while any(alive(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(p) for p in started)
+    assert not (ROOT / "var" / f"supergraph.{ports['gateway']}.graphql").exists()  # its routed copy is removed
