@@ -401,8 +401,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(130) from None
         finally:
             bench.stack.stop_all()
+            shutil.rmtree(tmp, ignore_errors=True)
     bench.results["elapsed_s"] = round(time.monotonic() - started)
     bench.save()
-    shutil.rmtree(tmp, ignore_errors=True)
     out = os.environ.get("BENCH_RESULTS_DIR", "bench/results")
     log(f"done in {bench.results['elapsed_s']} s: {out}/RESULTS.md, {out}/bench.png")
