@@ -13,8 +13,27 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any] | None) -> None:
     """
     if not source:
         return
+    # The top level is walked here without a stack: most merges (an entity's fields) end there.
+    stack: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
+    for key, value in source.items():
+        if key in target:
+            existing = target[key]
+            if type(value) is dict:
+                if type(existing) is dict:
+                    if stack is None:
+                        stack = [(existing, value)]
+                    else:
+                        stack.append((existing, value))
+                    continue
+            elif type(value) is list and type(existing) is list and len(value) == len(existing):
+                if stack is None:
+                    stack = []
+                _merge_list(existing, value, stack)
+                continue
+        target[key] = value
+    if stack is None:
+        return
     # Explicit stack instead of recursion: results can be deep and this runs per fetch.
-    stack: list[tuple[dict[str, Any], dict[str, Any]]] = [(target, source)]
     while stack:
         tgt, src = stack.pop()
         for key, value in src.items():
@@ -24,14 +43,19 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any] | None) -> None:
                     stack.append((existing, value))
                     continue
                 if type(value) is list and type(existing) is list and len(value) == len(existing):
-                    for i, item in enumerate(value):
-                        old = existing[i]
-                        if type(item) is dict and type(old) is dict:
-                            stack.append((old, item))
-                        elif type(item) is list and type(old) is list and len(item) == len(old):
-                            # Nested lists: merge through a one-key wrapper to reuse the same walk.
-                            stack.append(({"_": old}, {"_": item}))
-                        else:
-                            existing[i] = item
+                    _merge_list(existing, value, stack)
                     continue
             tgt[key] = value
+
+
+def _merge_list(existing: list[Any], value: list[Any], stack: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Merge two lists of equal length element by element; object pairs are pushed on `stack`."""
+    for i, item in enumerate(value):
+        old = existing[i]
+        if type(item) is dict and type(old) is dict:
+            stack.append((old, item))
+        elif type(item) is list and type(old) is list and len(item) == len(old):
+            # Nested lists: merge through a one-key wrapper to reuse the same walk.
+            stack.append(({"_": old}, {"_": item}))
+        else:
+            existing[i] = item

@@ -125,6 +125,10 @@ def test_deep_merge():
     deep_merge(target, None)
     deep_merge(target, {"a": {"l": [1]}})
     assert target["a"]["l"] == [1]
+    # At the top level too: lists of objects element by element, other mismatches overwrite.
+    target = {"l": [{"p": 1}, None, 3], "m": [1, 2], "s": "x", "d": {"k": 1}}
+    deep_merge(target, {"l": [{"q": 2}, {"q": 3}, [4]], "m": [3], "s": {"o": 1}, "d": "y"})
+    assert target == {"l": [{"p": 1, "q": 2}, {"q": 3}, [4]], "m": [3], "s": {"o": 1}, "d": "y"}
 
 
 def test_entity_whose_type_no_fragment_matches_gets_no_representation():
