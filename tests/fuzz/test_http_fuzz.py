@@ -143,6 +143,8 @@ def check(req: Req, response: httpx.Response) -> None:
         assert body["errors"], where
     for error in body.get("errors", []):
         assert isinstance(error["message"], str) and error["message"], where
+        code = error.get("extensions", {}).get("code")
+        assert isinstance(code, str) and code, where  # every error says what kind it is
 
 
 async def send_all(url: str, requests: list[Req]) -> list[tuple[Req, httpx.Response]]:
