@@ -73,6 +73,11 @@ class TrafficShapingConfig(BaseModel):
     all: SubgraphTrafficConfig = Field(default_factory=lambda: SubgraphTrafficConfig())
     subgraphs: dict[str, SubgraphTrafficConfig] = Field(default_factory=dict)
     max_connections: int = Field(default=512, gt=0, description="Size of the shared keep-alive connection pool.")
+    deduplicate_requests: bool = Field(
+        default=False,
+        description="Identical concurrent client queries (same text, operation name, variables and client "
+        "headers) share one execution and one answer. Off when JWT authentication is configured.",
+    )
     client: Literal["httpx", "native"] = Field(
         default="native",
         description="HTTP client for subgraph calls: `native` (fedgate's own asyncio HTTP/1.1 keep-alive "

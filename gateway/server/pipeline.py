@@ -6,11 +6,13 @@ repeated operation costs a dict lookup before execution.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
 
 from gateway.cache import Caches
@@ -66,6 +68,23 @@ def _graphql_error(err: GraphQLError, code: str) -> GraphQLErrorDict:
     return error_dict(err.message, code, locations=locations or None)
 
 
+# Client headers that differ on every request without changing its answer.
+_PER_REQUEST_HEADERS = frozenset(
+    ("content-length", "x-request-id", "traceparent", "tracestate", "connection", "accept-encoding")
+)
+
+
+def _canonical(variables: Any) -> bytes:
+    return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+
+
+def _varying(client_headers: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The client headers that may change an answer (they may reach subgraphs, caches or auth)."""
+    if not client_headers:
+        return ()
+    return tuple(sorted((k.lower(), v) for k, v in client_headers.items() if k.lower() not in _PER_REQUEST_HEADERS))
+
+
 def _percent(label: str) -> float:
     try:
         return float(label[len("percent(") : -1])
@@ -94,6 +113,9 @@ class Pipeline:
         self._documents: LRU[str, _CachedDocument] = LRU(size)
         self._operations: LRU[tuple[Any, ...], _CachedOperation] = LRU(size)
         self._labels_on = frozenset(config.override_labels)
+        # Inbound dedup: identical concurrent queries share one execution (see traffic_shaping).
+        self._dedup = config.traffic_shaping.deduplicate_requests and not config.auth.jwks
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[PipelineResult]] = {}
 
     def _document(self, query: str) -> _CachedDocument:
         cached = self._documents.get(query)
@@ -189,6 +211,36 @@ class Pipeline:
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
             return PipelineResult(exc.status, {"errors": exc.errors})
+        if self._dedup and prepared.kind == OperationType.QUERY:
+            key = (id(prepared), _canonical(variables), expose_plan, _varying(client_headers))
+            shared = self._inflight.get(key)
+            if shared is not None:
+                return await asyncio.shield(shared)
+            future: asyncio.Future[PipelineResult] = asyncio.get_running_loop().create_future()
+            self._inflight[key] = future
+            try:
+                result = await self._execute(prepared, cached, coerced, variables, expose_plan, headers, client_headers)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, none is a must
+                raise
+            else:
+                future.set_result(result)
+                return result
+            finally:
+                del self._inflight[key]
+        return await self._execute(prepared, cached, coerced, variables, expose_plan, headers, client_headers)
+
+    async def _execute(
+        self,
+        prepared: PreparedOperation,
+        cached: _CachedOperation,
+        coerced: dict[str, Any],
+        variables: Any,
+        expose_plan: bool,
+        headers: Mapping[str, str] | None,
+        client_headers: Mapping[str, str] | None,
+    ) -> PipelineResult:
         cache_run = self.entity_cache.begin(prepared, client_headers) if self.entity_cache is not None else None
         body = await self.executor.execute(prepared, coerced, variables, headers, cache=cache_run)
         if expose_plan and self.config.expose_query_plan and prepared.plan is not None:
