@@ -113,70 +113,71 @@ def collect_at_path(
     return entities, paths
 
 
-def _flatten_list(value: list[Any], out: list[Any]) -> None:
+def _dicts_in(value: list[Any], out: list[dict[str, Any]]) -> None:
+    """Append the objects of `value` to `out`, in order, looking into nested lists."""
     for item in value:
-        if type(item) is list:
-            _flatten_list(item, out)
-        elif item is not None:
+        if type(item) is dict:
             out.append(item)
+        elif type(item) is list:
+            _dicts_in(item, out)
+
+
+_Step = str | tuple[str, ...]
+_COMPILED_PATHS: dict[FlattenPath, tuple[_Step, ...]] = {}
+_COMPILED_PATHS_MAX = 4096
+
+
+def _compile_path(path: FlattenPath) -> tuple[_Step, ...]:
+    """The path as steps over lists of objects: a key, or the types of a TypeCondition; `@` drops out.
+
+    Lists are iterated wherever they are met (and only objects survive a step: nulls, scalars and
+    missing keys are skipped), so an explicit `@` adds nothing to a walk that keeps objects only.
+    """
+    steps = _COMPILED_PATHS.get(path)
+    if steps is None:
+        steps = tuple(seg.types if isinstance(seg, TypeCondition) else seg for seg in path if seg != LIST)
+        if len(_COMPILED_PATHS) >= _COMPILED_PATHS_MAX:
+            _COMPILED_PATHS.clear()
+        _COMPILED_PATHS[path] = steps
+    return steps
 
 
 def collect_entities(root: dict[str, Any], path: FlattenPath, matcher: TypeMatcher) -> list[dict[str, Any]]:
     """The objects at a Flatten `path`, in document order (as `collect_at_path`, without their paths).
 
     This runs for every Flatten of every request, so it builds no response paths: they are only
-    needed to place errors, and `collect_at_path` recomputes them then.
+    needed to place errors, and `collect_at_path` recomputes them then. The path is compiled once.
     """
-    current: list[Any] = [root]
-    for seg in path:
-        nxt: list[Any] = []
-        if seg == LIST:
-            for value in current:
-                if type(value) is list:
-                    for item in value:
-                        if type(item) is list:
-                            _flatten_list(item, nxt)
-                        elif item is not None:
-                            nxt.append(item)
-                else:
-                    nxt.append(value)
-        elif isinstance(seg, TypeCondition):
-            types = seg.types
-            for value in current:
-                if type(value) is list:
-                    flat: list[Any] = []
-                    _flatten_list(value, flat)
-                else:
-                    flat = [value]
-                for obj in flat:
-                    if type(obj) is dict:
-                        tn = obj.get("__typename")
-                        if tn is None or any(matcher.satisfies(tn, t) for t in types):
-                            nxt.append(obj)
+    current: list[dict[str, Any]] = [root]
+    for step in _compile_path(path):
+        nxt: list[dict[str, Any]] = []
+        append = nxt.append
+        if type(step) is str:
+            for obj in current:
+                child = obj.get(step)
+                if type(child) is dict:
+                    append(child)
+                elif type(child) is list:
+                    for item in child:
+                        if type(item) is dict:
+                            append(item)
+                        elif type(item) is list:
+                            _dicts_in(item, nxt)
         else:
-            for value in current:
-                if type(value) is dict:
-                    child = value.get(seg)
-                    if child is not None:
-                        nxt.append(child)
-                elif type(value) is list:  # a list where the path has no `@`: iterate it anyway
-                    flat = []
-                    _flatten_list(value, flat)
-                    for obj in flat:
-                        if type(obj) is dict:
-                            child = obj.get(seg)
-                            if child is not None:
-                                nxt.append(child)
+            verdicts: dict[str, bool] = {}
+            for obj in current:
+                tn = obj.get("__typename")
+                if tn is not None:
+                    ok = verdicts.get(tn)
+                    if ok is None:
+                        ok = verdicts[tn] = any(matcher.satisfies(tn, t) for t in step)
+                    if not ok:
+                        continue
+                append(obj)
+        if not nxt:
+            return nxt
         current = nxt
-    out: list[dict[str, Any]] = []
-    for value in current:
-        if type(value) is dict:
-            out.append(value)
-        elif type(value) is list:
-            flat = []
-            _flatten_list(value, flat)
-            out.extend(obj for obj in flat if type(obj) is dict)
-    return out
+    return current
 
 
 class _MissingField(Exception):

@@ -153,9 +153,19 @@ def test_collect_entities_matches_collect_at_path():
             {"__typename": "Movie", "id": "2", "tags": [{"k": 3}]},
             {"id": "3"},
             [{"__typename": "Book", "id": "4"}],
-        ]
+            "scalar",
+            [[{"__typename": "Movie", "id": "5", "tags": "not a list"}, 7], None],
+        ],
+        "one": {"__typename": "Book", "tags": [{"k": 4}]},
     }
     for path in [
+        (),
+        ("one",),
+        ("one", LIST, "tags"),
+        ("one", TypeCondition(("Movie",))),
+        ("media",),
+        ("media", TypeCondition(("Media",)), "tags", LIST),
+        ("media", LIST, "id"),
         ("media", LIST),
         ("media", LIST, TypeCondition(("Book",))),
         ("media", LIST, "tags", LIST, LIST),
