@@ -134,6 +134,7 @@ class Merger:
         self.sg = Supergraph()
         self.enum_usage: dict[str, tuple[str, dict[str, str]]] = {}
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
+        self._access_sources: dict[str, list[Any]] | None = None
         self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
         self.overridden_by: dict[tuple[str, str], str] = {}  # (coordinate, overridden subgraph) -> overriding one
         # progressive @override: field coordinate -> [(label, overriding subgraph, overridden subgraph)]
@@ -187,35 +188,48 @@ class Merger:
                             if d.name == canonical), None)
             if used_as is not None:
                 sg.directive_names[canonical] = used_as
-        for canonical, url, purpose in (("tag", "https://specs.apollo.dev/tag/v0.3", None),
-                                        ("inaccessible", "https://specs.apollo.dev/inaccessible/v0.2", "SECURITY")):
-            if canonical not in sg.directive_names:
-                continue
-            args = [("url", gql_string(url))]
-            alias = sg.directive_names[canonical]
-            if alias != canonical:
-                args.append(("import", f"[{{name: {gql_string('@' + canonical)}, as: {gql_string('@' + alias)}}}]"))
-            if purpose is not None:
-                args.append(("for", purpose))
-            sg.links.append(MDirective("link", args))
         from .access_control import SPEC_LINKS
 
+        # Spec links in the order Apollo meets their directives (coreDirectiveCollector.ts): subgraph by
+        # subgraph, each in the federation spec's directive order, a feature at its first used directive.
+        order = ("tag", "inaccessible", "authenticated", "requiresScopes", "policy", "context", "cost", "listSize")
+        feature_of = {"listSize": "cost"}
+        features: list[str] = []
+        for sub in self.subs:
+            used_here = {d.name for d in _all_applied(sub) if d.federation or d.name in ("tag", "inaccessible")}
+            for name in order:
+                feature = feature_of.get(name, name)
+                if name in used_here and feature not in features:
+                    features.append(feature)
         used = {d.name for sub in self.subs for d in _all_applied(sub) if d.federation}
-        for name, (url, purpose) in SPEC_LINKS.items():
-            if name in used:
+        for feature in features:
+            if feature in ("tag", "inaccessible"):
+                if feature not in sg.directive_names:
+                    continue
+                url, purpose = {"tag": ("https://specs.apollo.dev/tag/v0.3", None),
+                                "inaccessible": ("https://specs.apollo.dev/inaccessible/v0.2", "SECURITY")}[feature]
+                args = [("url", gql_string(url))]
+                alias = sg.directive_names[feature]
+                if alias != feature:
+                    args.append(("import", f"[{{name: {gql_string('@' + feature)}, as: {gql_string('@' + alias)}}}]"))
+                if purpose is not None:
+                    args.append(("for", purpose))
+                sg.links.append(MDirective("link", args))
+            elif feature in SPEC_LINKS:
+                url, purpose = SPEC_LINKS[feature]
                 sg.links.append(MDirective("link", [("url", gql_string(url)), ("for", purpose)]))
-                sg.spec_directives.append(name)
-        if "context" in used:
-            sg.links.append(MDirective("link", [
-                ("url", gql_string("https://specs.apollo.dev/context/v0.1")), ("for", "SECURITY")]))
-            sg.uses_context = True
-        if "cost" in used or "listSize" in used:
-            args = [("url", gql_string("https://specs.apollo.dev/cost/v0.1"))]
-            if "listSize" in used:
-                args.append(("import", '["@listSize"]'))
-            sg.links.append(MDirective("link", args))
-            # The cost spec brings both definitions; @listSize is prefixed unless imported.
-            sg.spec_directives += ["cost", "listSize" if "listSize" in used else "cost__listSize"]
+                sg.spec_directives.append(feature)
+            elif feature == "context":
+                sg.links.append(MDirective("link", [
+                    ("url", gql_string("https://specs.apollo.dev/context/v0.1")), ("for", "SECURITY")]))
+                sg.uses_context = True
+            elif feature == "cost":
+                args = [("url", gql_string("https://specs.apollo.dev/cost/v0.1"))]
+                if "listSize" in used:
+                    args.append(("import", '["@listSize"]'))
+                sg.links.append(MDirective("link", args))
+                # The cost spec brings both definitions; @listSize is prefixed unless imported.
+                sg.spec_directives += ["cost", "listSize" if "listSize" in used else "cost__listSize"]
         self.validate_import_names()
         if self.errors:
             return sg
@@ -371,7 +385,7 @@ class Merger:
         self.check_extension_with_no_base(sources, dest)
         self.merge_description(sources, lambda d: setattr(dest, "description", d), dest.name)
         self.add_join_type(sources, dest)
-        self.record_applied_directives(sources, dest)
+        self.record_applied_directives(sources, dest, access_control_first=dest.kind == INTERFACE)
         if dest.kind == OBJECT:
             self.merge_object(sources, dest)
         elif dest.kind == INTERFACE:
@@ -424,7 +438,7 @@ class Merger:
 
     # -- applied directives --------------------------------------------------------------------------
 
-    def record_applied_directives(self, sources: Sources, dest: Any) -> None:
+    def record_applied_directives(self, sources: Sources, dest: Any, access_control_first: bool = False) -> None:
         names: list[str] = []
         for s in sources.values():
             if s is None:
@@ -435,8 +449,62 @@ class Merger:
         if "inaccessible" in names:
             dest.inaccessible = True
             names.remove("inaccessible")
+        if access_control_first:
+            # merge.ts: on fields and interfaces the auth directives come first, one at a time, merged
+            # with the auth of the elements they stand for (implementations, @interfaceObject fields).
+            coordinate = dest.coordinate if isinstance(dest, MField) else dest.name
+            for name in self.sg.spec_directives:
+                if name not in ("authenticated", "requiresScopes", "policy"):
+                    continue
+                extra = self.access_control_sources().get(f"{coordinate}_{name}", [])
+                if name in names or extra:
+                    merged = dict(sources)
+                    for k, element in enumerate(extra):
+                        merged[len(self.subs) + k] = element
+                    self.pending_directives.append(([name], merged, dest))
+                if name in names:
+                    names.remove(name)
         if names:
             self.pending_directives.append((names, sources, dest))
+
+    def access_control_sources(self) -> dict[str, list[Any]]:
+        """Auth applications that also count for interfaces and implementations (merge.ts
+        `accessControlAdditionalSources`): `<Interface>_<directive>` and `<Type>.<field>_<directive>`."""
+        if self._access_sources is not None:
+            return self._access_sources
+        out: dict[str, list[Any]] = {}
+        itf_to_impls: dict[str, list[str]] = {}
+        impl_to_itfs: dict[str, list[str]] = {}
+        for t in self.sg.types.values():
+            if t.kind != INTERFACE:
+                continue
+            impls = [o.name for o in self.sg.types.values() if o.kind == OBJECT and t.name in o.implements]
+            itf_to_impls[t.name] = impls
+            for impl in impls:
+                impl_to_itfs.setdefault(impl, []).append(t.name)
+        for i, sub in enumerate(self.subs):
+            for name in ("authenticated", "requiresScopes", "policy"):
+                for st in sub.types.values():
+                    if st.kind != OBJECT:
+                        continue
+                    if st.has(name):
+                        for itf in impl_to_itfs.get(st.name, []):
+                            out.setdefault(f"{itf}_{name}", []).append(st)
+                    for sf in st.fields.values():
+                        if not sf.has(name) or self.meta[i].is_external(sf):
+                            continue
+                        if sub.is_interface_object(st):
+                            others: list[str] = []
+                            for impl in itf_to_impls.get(st.name, []):
+                                out.setdefault(f"{impl}.{sf.name}_{name}", []).append(sf)
+                                others += [x for x in impl_to_itfs.get(impl, []) if x != st.name and x not in others]
+                            for itf in others:
+                                out.setdefault(f"{itf}.{sf.name}_{name}", []).append(sf)
+                        else:
+                            for itf in impl_to_itfs.get(st.name, []):
+                                out.setdefault(f"{itf}.{sf.name}_{name}", []).append(sf)
+        self._access_sources = out
+        return out
 
     def merge_all_applied_directives(self) -> None:
         for names, sources, dest in self.pending_directives:
@@ -749,7 +817,7 @@ class Merger:
                                  f"[{self.names[i]}] Cannot apply merged directive {print_directive(d.node)} to external "
                                  f'field "{f.coordinate}"', [self.names[i]])
         self.merge_description(without_external, lambda d: setattr(dest, "description", d), dest.coordinate)
-        self.record_applied_directives(without_external, dest)
+        self.record_applied_directives(without_external, dest, access_control_first=True)
         self.add_arguments_shallow(without_external, dest)
         for aname, marg in dest.args.items():
             arg_sources = {i: (f.args.get(aname) if f is not None else None) for i, f in without_external.items()}
@@ -1242,12 +1310,20 @@ class Merger:
                     if not self.is_provided_by_interface_object(fname, itf):
                         continue
                     f = MField(name=fname, parent=t.name, type=itf_field.type, description=itf_field.description,
-                               inaccessible=itf_field.inaccessible, directives=list(itf_field.directives))
+                               inaccessible=itf_field.inaccessible)
+                    # merge.ts copyNonJoinAppliedDirectives: the auth of the @interfaceObject fields first,
+                    # then the interface field's other directives, then the bare @join__field.
+                    access = [self.sg.directive_names.get(n, n) for n in ("authenticated", "requiresScopes", "policy")]
+                    for name in self.sg.spec_directives:
+                        extra = self.access_control_sources().get(f"{t.name}.{fname}_{name}", [])
+                        if name in ("authenticated", "requiresScopes", "policy") and extra:
+                            self.merge_applied_directive(name, dict(enumerate(extra)), f)
+                    f.directives += [d for d in itf_field.directives if d.name not in access]
                     for aname, a in itf_field.args.items():
                         f.args[aname] = MArgument(name=aname, type=a.type, default=a.default,
                                                   description=a.description, inaccessible=a.inaccessible,
                                                   directives=list(a.directives))
-                    f.join.append(MDirective("join__field", []))
+                    f.directives.append(MDirective("join__field", []))
                     t.fields[fname] = f
 
     def is_provided_by_interface_object(self, fname: str, itf: str) -> bool:
