@@ -24,9 +24,8 @@ class Caches:
         prefix = settings.redis.key_prefix
         self.plans = PlanCache(config, self.redis)
         apq = settings.apq
-        self.apq: PersistedQueries | None = (
-            PersistedQueries(apq, self.store, prefix) if apq.enabled or apq.safelist.enabled else None
-        )
+        # Built with APQ off too, so a hash is answered PERSISTED_QUERY_NOT_SUPPORTED, not ignored.
+        self.apq: PersistedQueries | None = PersistedQueries(apq, self.store, prefix)
         self.entities: EntityCache | None = None
 
     def entities_for(self, supergraph: Any) -> EntityCache | None:

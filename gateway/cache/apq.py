@@ -7,6 +7,7 @@ the `extensions` query parameter of a GET as JSON). Codes and HTTP statuses foll
 | --- | --- | --- |
 | hash unknown (APQ) | `PERSISTED_QUERY_NOT_FOUND` | 200 |
 | query does not hash to `sha256Hash` | `PERSISTED_QUERY_HASH_MISMATCH` | 400 |
+| a hash while `cache.apq.enabled` is false | `PERSISTED_QUERY_NOT_SUPPORTED` | 200 |
 | safelist: id not in the manifest | `PERSISTED_QUERY_NOT_IN_LIST` | 404 |
 | safelist: freeform query not in the manifest | `PERSISTED_QUERY_NOT_IN_LIST` | 403 |
 """
@@ -104,7 +105,7 @@ class PersistedQueries:
             return query
         digest = self._hash(pq)
         if not self.config.enabled:
-            raise PersistedQueryError(400, PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported")
+            raise PersistedQueryError(200, PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported")
         if isinstance(query, str) and query:
             if sha256_hex(query) != digest:
                 raise PersistedQueryError(400, PERSISTED_QUERY_HASH_MISMATCH, "provided sha does not match query")

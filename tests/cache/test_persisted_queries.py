@@ -49,6 +49,17 @@ def test_hash_mismatch_is_refused_and_not_executed(start_gateway):
     assert gateway.post(extensions=_pq(wrong)).json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
+def test_a_hash_with_apq_off_is_not_supported(start_gateway):
+    gateway = start_gateway({"cache": {"apq": {"enabled": False}}})
+
+    for answer in (gateway.post(extensions=_pq()), gateway.post(QUERY, extensions=_pq())):
+        assert answer.status_code == 200  # Router's status for this code
+        assert answer.json() == {
+            "errors": [{"message": "PersistedQueryNotSupported", "extensions": {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}}]
+        }
+    assert gateway.post(QUERY).json() == EXPECTED
+
+
 def test_two_gateways_sharing_redis_share_apq_entries(start_gateway, redis_server, key_prefix):
     config = redis_config(redis_server.url, key_prefix)
     a = start_gateway(config)
