@@ -1453,6 +1453,12 @@ class Merger:
                              f'Interface field "{itf}.{fname}" is declared in {subgraph_names(declaring)} but type '
                              f'"{t.name}", which implements "{itf}" only in {subgraph_names(impl_subs)} does not have '
                              f'field "{fname}".', declaring + impl_subs)
+        # Data read through @requires / @fromContext must not need more auth than the reading field has.
+        from .access_control import TransitiveAuth
+
+        for sub, message in TransitiveAuth(self.sg).check():
+            self.err("MISSING_TRANSITIVE_AUTH_REQUIREMENTS", f"[{sub}] {message}" if sub else message,
+                     [sub] if sub else [])
 
 
 def _all_applied(s: Subgraph) -> list[Applied]:
