@@ -40,8 +40,8 @@ def _node_major() -> int:
 VARIANTS = {
     # name: (label, fixture) -- fedgate with one setting changed from its defaults
     "nodedup": ("fedgate, no fetch dedup", "fedgate-nodedup.yaml"),
-    "native": ("fedgate, native client", "fedgate-native.yaml"),
-    "native-nodedup": ("fedgate, native client, no fetch dedup", "fedgate-native-nodedup.yaml"),
+    "httpx": ("fedgate, httpx client", "fedgate-httpx.yaml"),
+    "reqdedup": ("fedgate, request dedup", "fedgate-reqdedup.yaml"),
 }
 
 
@@ -49,8 +49,9 @@ def fedgate(workers: int | None = None, variant: str | None = None) -> Gateway:
     """fedgate serve, with BENCH_FEDGATE_CONFIG (a fedgate.yaml) when set.
 
     A variant uses fixtures/fedgate-<variant>.yaml instead: `nodedup` shares no identical
-    concurrent subgraph fetches (the subgraphs see every request, as with the peers); `native`
-    uses fedgate's own HTTP/1.1 client for subgraphs instead of httpx; `native-nodedup` both.
+    concurrent subgraph fetches (the subgraphs see every request, as with the peers); `httpx`
+    uses httpx for subgraph calls instead of fedgate's native client; `reqdedup` shares one
+    execution between identical concurrent client queries (as Hive's inbound dedup).
     """
     fedgate_bin = str(Path(sys.executable).with_name("fedgate"))
     argv = [fedgate_bin, "serve", "--supergraph", "{supergraph}", "--host", "127.0.0.1", "--port", "{port}",

@@ -13,7 +13,8 @@ from typing import Any
 LABELS = {
     "fedgate": "fedgate",
     "fedgate-nodedup": "fedgate, no fetch dedup",
-    "fedgate-native": "fedgate, native client",
+    "fedgate-httpx": "fedgate, httpx client",
+    "fedgate-reqdedup": "fedgate, request dedup",
     "apollo": "Apollo Gateway",
     "hive": "Hive Gateway",
     "hive-rr": "Hive Gateway + router runtime",
@@ -174,7 +175,7 @@ def _chart(results: dict[str, Any], path: Path) -> None:
     if nrows == 0:
         return
     fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4.6 * nrows), squeeze=False)
-    colors = {"fedgate": "#2a9d8f", "fedgate-nodedup": "#76c7bd", "fedgate-native": "#1d6f66", "fedgate-native-nodedup": "#a8dcd5", "apollo": "#6c4ab6", "hive": "#e9c46a", "hive-rr": "#f4a261"}
+    colors = {"fedgate": "#2a9d8f", "fedgate-nodedup": "#76c7bd", "fedgate-httpx": "#1d6f66", "fedgate-reqdedup": "#a8dcd5", "apollo": "#6c4ab6", "hive": "#e9c46a", "hive-rr": "#f4a261"}
     for row, key in enumerate(panels):
         med = {g: m for g, m in medians(wl[key]["rows"]).items() if m["ok"]}
         names = list(med)

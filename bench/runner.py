@@ -53,7 +53,7 @@ class Settings:
     scale_warmup: int = _env_int("BENCH_SCALE_WARMUP", 2)
     scale_connections: int = _env_int("BENCH_SCALE_CONNECTIONS", 5)
     scale_gateways: tuple[str, ...] = tuple(
-        os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,fedgate-native,apollo,hive,hive-rr").split(","))
+        os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,apollo,hive,hive-rr").split(","))
     port_base: int = _env_int("BENCH_PORT_BASE", 4450)
     workers: int = _env_int("BENCH_WORKERS", 2)
 
@@ -361,14 +361,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", "guild,scale,orders"),
                         help="comma list of guild, scale, orders (default: all)")
-    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-native,fedgate-native-nodedup,apollo,hive,hive-rr"),
-                        help="comma list of fedgate, fedgate-native, fedgate-native-nodedup, fedgate-nodedup, apollo, hive, hive-rr")
+    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-nodedup,apollo,hive,hive-rr"),
+                        help="comma list of fedgate, fedgate-nodedup, fedgate-httpx, fedgate-reqdedup, apollo, hive, hive-rr "
+                        "(with BENCH_HIVE_DEDUP=1, fedgate-reqdedup joins)")
     args = parser.parse_args(argv)
     _preflight()
     only = set(args.only.split(","))
     wanted = args.gateways.split(",")
+    if os.environ.get("BENCH_HIVE_DEDUP") == "1" and "fedgate" in wanted and "fedgate-reqdedup" not in wanted:
+        wanted.insert(1, "fedgate-reqdedup")  # inbound dedup on both sides
     settings = Settings()
-    variants = [fedgate(variant=v) for v in ("native", "native-nodedup", "nodedup")]
+    variants = [fedgate(variant=v) for v in ("nodedup", "httpx", "reqdedup")]
     available = {g.name: g for g in [fedgate(), *variants, *peers()]}
     gateways = [available[n] for n in wanted if n in available]
     if any(g.peer for g in gateways) and not (BENCH / "peers" / "node_modules").is_dir():
