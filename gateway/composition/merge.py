@@ -1453,6 +1453,9 @@ class Merger:
                              f'Interface field "{itf}.{fname}" is declared in {subgraph_names(declaring)} but type '
                              f'"{t.name}", which implements "{itf}" only in {subgraph_names(impl_subs)} does not have '
                              f'field "{fname}".', declaring + impl_subs)
+        from .requires import check_requires_on_supergraph
+
+        self.errors += check_requires_on_supergraph(self.subs, self.sg)
         # Data read through @requires / @fromContext must not need more auth than the reading field has.
         from .access_control import TransitiveAuth
 
