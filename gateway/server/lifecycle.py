@@ -203,9 +203,13 @@ class Lifecycle:
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body) of `/ready`: 503 while draining or before a supergraph is loaded."""
+        # Every subgraph of the served supergraph: those not called yet have a closed circuit.
+        supergraph = getattr(self.state.pipeline, "supergraph", None)
+        circuits = dict.fromkeys(getattr(supergraph, "subgraph_urls", ()), "closed")
+        circuits.update(_circuit_states(self.state.transport))
         body: dict[str, Any] = {
             "status": "ready",
-            "circuits": _circuit_states(self.state.transport),
+            "circuits": circuits,
             "supergraph": {"reloads": self.reloads, "refused": self.refused, "last_error": self.last_error},
         }
         if self.draining:

@@ -42,6 +42,8 @@ def test_ready_and_metrics_show_an_open_circuit(shop, shop_sdl, free_port):
     traffic = {"all": {"retry": {"max_attempts": 1}, "circuit_breaker": {"failure_threshold": 1, "open_duration": 60}}}
     config = GatewayConfig.model_validate({"traffic_shaping": traffic})
     with ServerThread(create_app(load_supergraph(sdl), config), lifespan="on") as server:
+        before = httpx.get(server.url.replace("/graphql", "/ready")).json()["circuits"]
+        assert before == {"products": "closed", "inventory": "closed", "reviews": "closed"}  # before any call
         body = post(server.url, {"query": CROSS}).json()
         assert {e["extensions"]["code"] for e in body["errors"]} == {"SUBGRAPH_UNAVAILABLE"}
         assert {e["extensions"]["serviceName"] for e in body["errors"]} == {"reviews"}
