@@ -231,6 +231,7 @@ def _mentions_typename(selections: tuple[RequiresSelection, ...]) -> bool:
 
 _ABSENT = object()
 _STR: frozenset[type] = frozenset({str})
+_STR_INT: frozenset[type] = frozenset({str, int})
 _MEMO_PROBE = 32
 
 
@@ -270,14 +271,15 @@ class Projector:
 
         Flat selections also remember the field values they have seen (in one C call, itemgetter):
         an entity whose values equal an earlier one's takes its index without projecting and dumping
-        again. Only all-string values are remembered (a string equals only a string; 1 == True ==
-        1.0 do not have the same JSON), and the memo is dropped after _MEMO_PROBE entities with no
-        repeat, so that lists of distinct entities pay almost nothing for it.
+        again. Only strings and ints are remembered, and a match with ints in it must have the same
+        types (1 == True == 1.0 in Python, not in JSON); the memo is dropped after _MEMO_PROBE
+        entities with no repeat, so that lists of distinct entities pay almost nothing for it.
         """
         getter = self._getter
         project = self.project
         dumps = orjson.dumps
-        by_values: dict[Any, int] = {}
+        # values -> (index, None when all strings, else the values' types, to compare on a match)
+        by_values: dict[Any, tuple[int, tuple[type, ...] | None]] = {}
         index_of: dict[bytes, int] = {}
         reps: list[bytes] = []
         rep_index: list[int] = []
@@ -290,15 +292,16 @@ class Projector:
             if remember:
                 try:
                     values = getter(entity)  # type: ignore[misc]
-                    idx = by_values.get(values)
+                    seen = by_values.get(values)
                 except (KeyError, TypeError):  # a field absent (no representation), or an unhashable value
-                    idx = None
+                    seen = None
                     values = None
-                if idx is not None:
-                    append(idx)
+                if seen is not None and (seen[1] is None or tuple(map(type, values)) == seen[1]):
+                    append(seen[0])
                     hit = True
                     continue
             rep = project(entity, matcher)
+            idx: int | None
             if rep is None:
                 idx = -1
             else:
@@ -311,8 +314,12 @@ class Projector:
                     reps.append(key)
             append(idx)
             if remember:
-                if values is not None and _STR.issuperset(map(type, values)):
-                    by_values[values] = idx
+                if values is not None and seen is None:
+                    kinds = tuple(map(type, values))
+                    if _STR.issuperset(kinds):
+                        by_values[values] = (idx, None)
+                    elif _STR_INT.issuperset(kinds):
+                        by_values[values] = (idx, kinds)
                 probe -= 1
                 if not probe and not hit:
                     remember = False

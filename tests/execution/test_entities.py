@@ -223,6 +223,11 @@ def test_representations_dedup_by_json_not_by_python_equality():
     rewrites = (ValueSetter(("__typename",), "Media"),)
     many = [{"__typename": "Book", "id": str(i % 50)} for i in range(200)]
     distinct = [{"__typename": "Book", "id": str(i)} for i in range(100)] + many
-    for batch in (entities, many, distinct):
+    ints = [{"__typename": "Book", "id": i % 3} for i in range(40)] + [
+        {"__typename": "Book", "id": True},
+        {"__typename": "Book", "id": 1.0},
+        {"__typename": "Book", "id": 1},
+    ]
+    for batch in (entities, many, distinct, ints):
         assert flat.representations(batch, MATCHER, rewrites) == _reference_representations(flat, batch, rewrites)
         assert flat.representations(batch, MATCHER) == _reference_representations(flat, batch)
