@@ -63,6 +63,27 @@ class Metadata:
                             self.used.add(x.coordinate)
                             if self.is_external(x):
                                 self.provided.add(x.coordinate)
+        # Fields a @fromContext selection reads on the types setting its context are used too.
+        from .contexts import parse_context
+
+        setters: dict[str, list[str]] = {}
+        for t in sub.types.values():
+            for d in t.all("context"):
+                setters.setdefault(d.str_arg("name") or "", []).append(t.name)
+        for t in sub.types.values():
+            for f in t.fields.values():
+                for a in f.args.values():
+                    fc = a.get("fromContext")
+                    parsed = parse_context(fc.str_arg("field") or "") if fc is not None else None
+                    if parsed is None or parsed[0] not in setters:
+                        continue
+                    try:
+                        sel = parse_field_set(parsed[1])
+                    except GraphQLError:
+                        continue
+                    for setter in setters[parsed[0]]:
+                        for x in targets_until_error(sub, setter, sel):
+                            self.used.add(x.coordinate)
         # Fields of object types that implement an interface field count as used.
         for t in sub.types.values():
             if t.kind != OBJECT:

@@ -5,9 +5,9 @@ A depth-first walk over the API schema that keeps, for each path, the set of sub
 can take it, directly or after `@key` jumps to other subgraphs. States whose positions are a
 superset of an already visited set for the same API type are skipped (more positions only help).
 
-Simplifications (see docs/composition.md): `@requires` conditions are checked one level deep
-against subgraphs reachable by keys; `@interfaceObject` and `@fromContext` paths are accepted
-without proof; the shared top-level mutation rule is not checked.
+`@requires` and `@fromContext` are conditions on field steps: a condition selection must be
+fetchable from the position (or, for a context, from the nearest type on the path that sets it),
+jumping subgraphs through keys where needed. See docs/composition.md for what is simplified.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from graphql import FieldNode, InlineFragmentNode, NonNullTypeNode, SelectionSetNode
 
 from .errors import CompositionError
-from .fieldsets import parse_field_set
+from .fieldsets import iter_targets, parse_field_set
 from .merge import Merger
 from .model import MField, MType, Supergraph
 from .reporter import join_strings
@@ -26,11 +26,16 @@ from .subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, SCALAR, UNION, SFie
 Ctx = tuple[tuple[str, "Ctx"], ...]  # provided fields: (name, nested) pairs
 
 
+# (supergraph context name, subgraph, type): the nearest type on the path that sets each context.
+Contexts = tuple[tuple[str, int, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Pos:
     sub: int
     type: str
     provided: Ctx | None = None
+    contexts: Contexts = ()
 
 
 def _ctx(sel: SelectionSetNode) -> Ctx:
@@ -64,10 +69,6 @@ def print_selection(sel: SelectionSetNode) -> str:
     return " ".join(parts)
 
 
-class _Unproven(Exception):
-    """A path uses a feature we do not model: accept it rather than risk a false error."""
-
-
 class _Checker:
     def __init__(
         self, subs: list[Subgraph], sg: Supergraph, merger: Merger, labels: dict[str, bool] | None = None
@@ -88,6 +89,13 @@ class _Checker:
         self._keys: dict[tuple[int, str], list[tuple[str, SelectionSetNode | None, bool]]] = {}
         self._jumps: dict[tuple[Pos, frozenset[tuple[int, str]]], list[Pos]] = {}
         self._fields: dict[tuple[Pos, str], SField | None] = {}
+        # @context: supergraph context name (`<subgraph>__<name>`) -> the types that set it.
+        self.context_setters: dict[str, list[str]] = {}
+        for sub in subs:
+            for t in sub.types.values():
+                for d in t.all("context"):
+                    self.context_setters.setdefault(f"{sub.name}__{d.str_arg('name')}", []).append(t.name)
+        self._matching: dict[str, list[str]] = {}
 
 
     # -- subgraph facts -----------------------------------------------------------------------------
@@ -130,8 +138,6 @@ class _Checker:
             provided = dict(pos.provided or ())
             if fname not in provided:
                 return None
-        if any(a.has("fromContext") for a in f.args.values()):
-            raise _Unproven
         return f
 
     def next_pos(self, pos: Pos, f: SField) -> Pos:
@@ -145,7 +151,78 @@ class _Checker:
                 ctx = _ctx(parse_field_set(prov.str_arg("fields") or ""))
             except Exception:  # noqa: BLE001
                 pass
-        return Pos(pos.sub, named_type(f.type), ctx)
+        return Pos(pos.sub, named_type(f.type), ctx, self.contexts_after(pos))
+
+    # -- @context / @fromContext (graphPath.ts canSatisfyConditions) ---------------------------------------
+
+    def contexts_matching(self, parent: str) -> list[str]:
+        """Contexts a field of `parent` passes through: set on it, on an interface it implements, or on a
+        union it belongs to."""
+        if parent not in self._matching:
+            mt = self.sg.types.get(parent)
+            out = []
+            for name, types in self.context_setters.items():
+                for t in types:
+                    st = self.sg.types.get(t)
+                    if t == parent or (mt is not None and t in mt.implements) or (
+                            st is not None and st.kind == UNION and parent in st.members):
+                        out.append(name)
+                        break
+            self._matching[parent] = out
+        return self._matching[parent]
+
+    def contexts_after(self, pos: Pos) -> Contexts:
+        """The contexts known below a field of `pos.type`: the nearest setter wins."""
+        if not self.context_setters:
+            return pos.contexts
+        matching = self.contexts_matching(pos.type)
+        if not matching:
+            return pos.contexts
+        known = {n: (s, t) for n, s, t in pos.contexts}
+        for n in matching:
+            known[n] = (pos.sub, pos.type)
+        return tuple(sorted((n, s, t) for n, (s, t) in known.items()))
+
+    def context_problem(self, pos: Pos, f: SField, guard: frozenset[tuple[int, str]]) -> str | None:
+        """Why the @fromContext arguments of `f` cannot be filled here: "unset", "selection", "key" or None."""
+        from .contexts import parse_context
+
+        unset = unsatisfied = False
+        for a in f.args.values():
+            fc = a.get("fromContext")
+            parsed = parse_context(fc.str_arg("field") or "") if fc is not None else None
+            if parsed is None:
+                continue
+            name = f"{self.names[pos.sub]}__{parsed[0]}"
+            setter = next(((s, t) for n, s, t in pos.contexts if n == name), None)
+            if setter is None:
+                unset = True
+                continue
+            if unsatisfied:
+                continue
+            try:
+                sel = parse_field_set(parsed[1])
+            except Exception:  # noqa: BLE001 - validated per subgraph
+                continue
+            # Fragments on object types the setter cannot be are dropped (graphPath.ts lazyMap).
+            st = self.sg.types.get(setter[1])
+            runtime = set(self.possible_types(st)) if st is not None and st.kind != OBJECT else {setter[1]}
+            kept = tuple(x for x in sel.selections if not (
+                isinstance(x, InlineFragmentNode) and x.type_condition is not None
+                and (ct := self.sg.types.get(x.type_condition.name.value)) is not None and ct.kind == OBJECT
+                and ct.name not in runtime))
+            if not self.can_fetch(Pos(setter[0], setter[1]), SelectionSetNode(selections=kept), guard):
+                unsatisfied = True
+        if unset:
+            return "unset"
+        if unsatisfied:
+            return "selection"
+        meta = self.meta[pos.sub]
+        for _, key_sel, _ in self.keys(pos.sub, pos.type):
+            if key_sel is not None and not any(
+                    meta.is_external(k) for k in iter_targets(self.subs[pos.sub], pos.type, key_sel)):
+                return None
+        return "key"
 
     def can_fetch(self, pos: Pos, sel: SelectionSetNode, guard: frozenset[tuple[int, str]]) -> bool:
         """Can the selection be fetched starting at `pos` (jumping subgraphs for fields it lacks)?"""
@@ -162,7 +239,7 @@ class _Checker:
                 if t is not None and t.kind == INTERFACE and s.name.value not in t.fields:
                     impls = self.subs[pos.sub].possible_runtime_types(pos.type)
                     one = SelectionSetNode(selections=(s,))
-                    if impls and all(self.can_fetch(Pos(pos.sub, o, pos.provided), one, guard) for o in impls):
+                    if impls and all(self.can_fetch(Pos(pos.sub, o, pos.provided, pos.contexts), one, guard) for o in impls):
                         continue  # type explosion
                 if candidates is None:
                     candidates = self.jumps(pos, guard)
@@ -179,7 +256,7 @@ class _Checker:
                 cond = s.type_condition.name.value if s.type_condition else pos.type
                 if self.subs[pos.sub].type(cond) is None:
                     return False
-                if not self.can_fetch(Pos(pos.sub, cond, pos.provided), s.selection_set, guard):
+                if not self.can_fetch(Pos(pos.sub, cond, pos.provided, pos.contexts), s.selection_set, guard):
                     return False
         return True
 
@@ -187,7 +264,8 @@ class _Checker:
         """Positions reachable from `pos` through resolvable keys (and root-type moves), pos excluded."""
         tname = pos.type
         if tname in self.sg.roots.values():
-            return [Pos(i, tname) for i, s in enumerate(self.subs) if i != pos.sub and s.type(tname) is not None]
+            return [Pos(i, tname, None, pos.contexts) for i, s in enumerate(self.subs)
+                    if i != pos.sub and s.type(tname) is not None]
         cache_key = (pos, guard)
         cached = self._jumps.get(cache_key)
         if cached is not None:
@@ -215,7 +293,7 @@ class _Checker:
                         continue
                     inner = guard | {(i, target)}
                     if any(self.can_fetch(r, sel, inner) for r in reached):
-                        reached.append(Pos(i, target))
+                        reached.append(Pos(i, target, None, pos.contexts))
                         seen.add((i, target))
                         changed = True
                         break
@@ -224,6 +302,9 @@ class _Checker:
 
     def requires_ok(self, pos: Pos, f: SField, guard: frozenset[tuple[int, str]] = frozenset()) -> bool:
         """Can the `@requires` selection be fetched (from here or via keys), and can we come back?"""
+        if self.context_setters and any(a.has("fromContext") for a in f.args.values()) \
+                and self.context_problem(pos, f, guard) is not None:
+            return False
         req = f.get("requires")
         if req is None:
             return True
@@ -237,7 +318,7 @@ class _Checker:
             return False
         if not self.keys(pos.sub, pos.type):
             return False  # "missing usable key ... to resume query" (any @key will do, resolvable or not)
-        return self.can_fetch(Pos(pos.sub, pos.type, pos.provided), sel, guard)
+        return self.can_fetch(Pos(pos.sub, pos.type, pos.provided, pos.contexts), sel, guard)
 
     # -- the walk -----------------------------------------------------------------------------------
 
@@ -305,13 +386,14 @@ class _Checker:
     def walk(
         self,
         stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]],
-        visited: dict[str, list[frozenset[tuple[int, str]]]],
+        visited: dict[str, list[frozenset[tuple[int, str, Contexts]]]],
     ) -> None:
         """Depth-first over API paths; errors go to self.errors."""
         while stack:
             api_type, alts, path, op = stack.pop()
-            # Apollo's memo compares tails by (subgraph, type) only: @provides copies are the same tail.
-            tails = frozenset((p.sub, p.type) for p in alts)
+            # Apollo's memo compares tails by (subgraph, type) and the contexts set on the way (validate.ts
+            # currentSubgraphContextKeys): @provides copies are the same tail.
+            tails = frozenset((p.sub, p.type, p.contexts) for p in alts)
             seen = visited.setdefault(api_type, [])
             if any(v <= tails for v in seen):
                 continue
@@ -320,12 +402,9 @@ class _Checker:
             # Interface fields are checked through each implementation (`... on Impl`), as Apollo does.
             if t.kind == OBJECT or (t.kind == INTERFACE and not self.possible_types(t)):
                 for f in self.api_fields(t):
-                    try:
-                        if op == "mutation" and not path and self.shared_mutation(alts, api_type, f):
-                            continue
-                        new = self.advance(alts, api_type, f, path, op)
-                    except _Unproven:
+                    if op == "mutation" and not path and self.shared_mutation(alts, api_type, f):
                         continue
+                    new = self.advance(alts, api_type, f, path, op)
                     if new is None:
                         continue
                     step = ("field", self.print_field_step(f))
@@ -339,10 +418,7 @@ class _Checker:
                     stack.append((target.name, new, path + [step], op))
             if t.kind in (INTERFACE, UNION):
                 for o in self.possible_types(t):
-                    try:
-                        down, stuck = self.downcast(alts, o)
-                    except _Unproven:
-                        continue
+                    down, stuck = self.downcast(alts, o)
                     if down:
                         stack.append((o, down, path + [("fragment", o)], op))
                     elif stuck:
@@ -368,7 +444,7 @@ class _Checker:
                 impls = [o for o in s.possible_runtime_types(pos.type)
                          if api_t is None or o in self.possible_types(api_t) or o == api_type]
                 # Failures inside an explosion are reported on the `... on <Impl>` path, as Apollo does.
-                results = [self.take(Pos(pos.sub, o, pos.provided), f.name, out, direct) for o in impls]
+                results = [self.take(Pos(pos.sub, o, pos.provided, pos.contexts), f.name, out, direct) for o in impls]
                 exploded = True
                 if all(results):
                     exploded_ok = True
@@ -393,7 +469,7 @@ class _Checker:
             out.add(self.next_pos(pos, sf))
             direct.append((pos.sub, sf))
             ok = True
-        for j in self.jumps(Pos(pos.sub, pos.type, pos.provided)):
+        for j in self.jumps(pos):
             jf = self.field_at(j, fname)
             if jf is not None and self.requires_ok(j, jf):
                 out.add(self.next_pos(j, jf))
@@ -423,7 +499,7 @@ class _Checker:
                         if resolvable and sel is not None and self.can_fetch(pos, sel, frozenset()):
                             found = True
                             if obj in other.possible_runtime_types(pos.type):
-                                out.add(Pos(i, obj))
+                                out.add(Pos(i, obj, None, pos.contexts))
                             break
                 if found:
                     out.add(pos)  # Apollo's "fake downcast": the @interfaceObject position stays usable
@@ -431,7 +507,7 @@ class _Checker:
                     stuck.append(pos)
                 continue
             if t.kind in (INTERFACE, UNION) and obj in s.possible_runtime_types(pos.type):
-                out.add(Pos(pos.sub, obj, pos.provided))
+                out.add(Pos(pos.sub, obj, pos.provided, pos.contexts))
         return frozenset(out), stuck
 
     def check_runtime_types(
@@ -529,7 +605,14 @@ class _Checker:
                 f'subgraph "{by}"' if by else "another subgraph")
         if self.meta[pos.sub].is_external(f) and fname not in dict(pos.provided or ()):
             return f'field "{coord}" is not resolvable because marked @external'
-        if f.has("requires"):
+        contextual = any(a.has("fromContext") for a in f.args.values())
+        problem = self.context_problem(pos, f, frozenset()) if contextual else None
+        if problem == "unset":
+            return f'could not find a match for required context for field "{coord}"'
+        if problem == "key":
+            return (f'@require condition on field "{coord}" can be satisfied but missing usable key on "{pos.type}" '
+                    f'in subgraph "{s.name}" to resume query')
+        if f.has("requires") or problem == "selection":
             note = ""
             for _, sel, _ in self.keys(pos.sub, pos.type):
                 ext = next((x.name.value for x in (sel.selections if sel else ()) if isinstance(x, FieldNode)
@@ -604,7 +687,7 @@ class _Checker:
                     return False
             elif isinstance(x, InlineFragmentNode):
                 cond = x.type_condition.name.value if x.type_condition else pos.type
-                if not self.locally(Pos(pos.sub, cond, pos.provided), x.selection_set):
+                if not self.locally(Pos(pos.sub, cond, pos.provided, pos.contexts), x.selection_set):
                     return False
         return True
 
@@ -657,7 +740,7 @@ class _Checker:
                     f'cannot find implementation type "{api_type}" (supergraph interface "{pos.type}" is declared with '
                     f'@interfaceObject in "{self.names[pos.sub]}")'])
                 continue
-            reached = [j for j in self.jumps(Pos(pos.sub, pos.type, pos.provided)) if j.type == pos.type]
+            reached = [j for j in self.jumps(pos) if j.type == pos.type]
             reachable = {j.sub for j in reached}
             group(self.names[pos.sub], self.reasons(pos, api_type, f.name, reachable))
             # Subgraphs reached through keys: their own failure, and why not to bounce further.
@@ -667,7 +750,7 @@ class _Checker:
                     continue
                 listed.add(j.sub)
                 rs = [r for r in [self.own_reason(j, api_type, f.name)] if r is not None]
-                from_j = {x.sub for x in self.jumps(Pos(j.sub, j.type)) if x.type == j.type}
+                from_j = {x.sub for x in self.jumps(Pos(j.sub, j.type, None, j.contexts)) if x.type == j.type}
                 for k, other in enumerate(self.subs):
                     if k in (j.sub, pos.sub) or other.type(pos.type) is None:
                         continue
