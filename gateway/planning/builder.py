@@ -363,7 +363,9 @@ class Builder:
                 f"cannot fetch the key fields {jt.key!r} of {type_name} from subgraph {graph!r}",
             )
         stripped = tuple(s for s in path if not isinstance(s, TypeCondition))
-        rk: tuple[Any, ...] = ("entity", src.graph, stripped, conds, frozenset(log))
+        # Conditions are not part of the identity: fields keep their own @include/@skip inside the
+        # operation, and a group runs unconditionally as soon as one contribution has no condition.
+        rk: tuple[Any, ...] = ("entity", src.graph, stripped, frozenset(log))
         g = None if unique else self.registry.get(rk)
         n = 0
         while g is not None and extra_inputs and _inputs_conflict(g.inputs.frag(src.via), extra_inputs):
@@ -374,8 +376,10 @@ class Builder:
             g.deps |= log
             if not unique:
                 self.registry[rk + (n,) if n else rk] = g
-        elif path not in g.path_variants:
-            g.path_variants.append(path)
+        else:
+            g.conds = tuple(c for c in g.conds if c in conds)
+            if path not in g.path_variants:
+                g.path_variants.append(path)
         self.touch(g)
         in_type = src.via
         inputs = g.inputs.frag(in_type)
@@ -569,7 +573,7 @@ class Builder:
         if not left:
             return []
         # Children this subgraph cannot reach: the caller fetches the same field again elsewhere.
-        return [f.with_sel(NSel(f.sel.type, left, {}))]
+        return [f.with_sel(NSel(f.sel.type, left, {}, reparent=f.sel.reparent))]
 
     def _jump(
         self,

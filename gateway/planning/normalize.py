@@ -7,6 +7,7 @@ only fragments on (or covering) that type select.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -58,13 +59,21 @@ class NSel:
     fields: list[NField] = field(default_factory=list)
     by_type: dict[str, list[NField]] = field(default_factory=dict)
     _cache: dict[str, list[NField]] = field(default_factory=dict)
+    # For an abstract `type`: re-homes a field selected on it onto one concrete type.
+    reparent: Callable[[NField, str], NField] | None = None
 
     def for_type(self, concrete: str) -> list[NField]:
-        """Every field that applies to an object of type `concrete`."""
+        """Every field that applies to an object of type `concrete`, as fields of that type."""
         got = self._cache.get(concrete)
         if got is None:
             extra = self.by_type.get(concrete)
-            got = merge_fields(self.fields + extra) if extra else self.fields
+            fields = self.fields
+            if self.reparent is not None and concrete != self.type:
+                # `Iface.f` selected on the interface is `Concrete.f` here: its own type (maybe narrower)
+                # and its own @provides/@requires apply.
+                reparent = self.reparent
+                fields = [reparent(f, concrete) for f in fields]
+            got = merge_fields(fields + extra) if extra else fields
             self._cache[concrete] = got
         return got
 
@@ -105,12 +114,23 @@ class Normalizer:
         self.fragments = fragments or {}
 
     def selection(self, type_name: str, selection_set: SelectionSetNode, hidden: bool = False) -> NSel:
-        sel = NSel(type_name)
+        sel = NSel(type_name, reparent=self._reparent if self._is_abstract(type_name) else None)
         self._collect(type_name, selection_set, (), sel.fields, sel.by_type, hidden)
         sel.fields = merge_fields(sel.fields)
         for k, v in list(sel.by_type.items()):
             sel.by_type[k] = merge_fields(v)
         return sel
+
+    def _reparent(self, f: NField, concrete: str) -> NField:
+        if f.name == "__typename" or f.parent == concrete:
+            return f
+        meta = self.sg.field(concrete, f.name)
+        if meta is None:
+            return f
+        return NField(
+            f.key, f.name, f.alias, f.args, f.conds, concrete, meta.named_type, _list_depth(meta.type_str),
+            f.sel, f.hidden,
+        )
 
     def _is_abstract(self, type_name: str) -> bool:
         meta = self.sg.types.get(type_name)
@@ -192,7 +212,12 @@ def merge_fields(fields: list[NField]) -> list[NField]:
             if prev.hidden and not f.hidden:
                 out[i] = f
             continue
-        merged = NSel(prev.sel.type, merge_fields(prev.sel.fields + f.sel.fields), dict(prev.sel.by_type))
+        merged = NSel(
+            prev.sel.type,
+            merge_fields(prev.sel.fields + f.sel.fields),
+            dict(prev.sel.by_type),
+            reparent=prev.sel.reparent or f.sel.reparent,
+        )
         for t, fs in f.sel.by_type.items():
             merged.by_type[t] = merge_fields(merged.by_type.get(t, []) + fs)
         out[i] = prev.with_sel(merged)
