@@ -12,6 +12,7 @@ CASES = {
   "aliases_and_args": "query($n: Int) { topProducts { a: reviews(first: $n) { body } b: reviews(first: 1) { id } } }",
   "variables_only_used": "query($upc: String!, $n: Int) { product(upc: $upc) { name reviews(first: $n) { body } } }",
   "include_condition": "query($withReviews: Boolean!) { topProducts { name reviews @include(if: $withReviews) { body } } }",
+  "mixed_conditions_share_fetch": "query($r: Boolean!) { topProducts { reviews { body } recent: reviews(first: 1) @include(if: $r) { id } } }",
   "skip_condition": "query($noStock: Boolean = false) { topProducts { name inStock @skip(if: $noStock) } }",
   "typename_everywhere": "{ __typename topProducts { __typename t: __typename reviews { __typename } } }",
   "named_fragments": "fragment P on Product { name reviews { body } } query Q { topProducts { ...P upc } }",
