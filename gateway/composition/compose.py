@@ -147,8 +147,11 @@ def join_version(subs: list[Subgraph]) -> tuple[int, int]:
     return (0, 3)
 
 
-def compose(inputs: list[SubgraphInput]) -> CompositionResult:
-    """Compose subgraphs into a supergraph SDL, or return Apollo-coded errors."""
+def compose(inputs: list[SubgraphInput], *, max_validation_subgraph_paths: int | None = None) -> CompositionResult:
+    """Compose subgraphs into a supergraph SDL, or return Apollo-coded errors.
+
+    `max_validation_subgraph_paths` is Apollo's `maxValidationSubgraphPaths` (default 1,000,000).
+    """
     from .upgrade import upgrade_fed1
     from .validation import validate_subgraph
 
@@ -186,7 +189,7 @@ def compose(inputs: list[SubgraphInput]) -> CompositionResult:
     sg.join_version = join_version(subs)
     from .satisfiability import validate_satisfiability
 
-    sat_errors = validate_satisfiability(subs, sg, merger)
+    sat_errors = validate_satisfiability(subs, sg, merger, max_validation_subgraph_paths)
     if sat_errors:
         return _failed(sat_errors, subs, merger)
     return CompositionResult(supergraph_sdl=print_supergraph(sg), hints=merger.hints)

@@ -69,11 +69,24 @@ def print_selection(sel: SelectionSetNode) -> str:
     return " ".join(parts)
 
 
+class _TooManyPaths(Exception):
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
+DEFAULT_MAX_VALIDATION_SUBGRAPH_PATHS = 1_000_000
+
+
 class _Checker:
     def __init__(
-        self, subs: list[Subgraph], sg: Supergraph, merger: Merger, labels: dict[str, bool] | None = None
+        self, subs: list[Subgraph], sg: Supergraph, merger: Merger, labels: dict[str, bool] | None = None,
+        max_paths: int = DEFAULT_MAX_VALIDATION_SUBGRAPH_PATHS,
     ) -> None:
         self.subs = subs
+        # validate.ts pushStack/popStack: the subgraph paths of the states waiting on the stack.
+        self.max_paths = max_paths
+        self.open_paths = 0
         self.sg = sg
         self.meta = merger.meta
         self.overridden = merger.overridden
@@ -339,9 +352,16 @@ class _Checker:
             if root is None:
                 continue
             start = frozenset(Pos(i, root) for i, s in enumerate(self.subs) if root in s.types)
-            stack.append((root, start, [], op))
+            self.push(stack, (root, start, [], op))
         self.walk(stack, {})
         return self.errors
+
+    def push(self, stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]],
+             state: tuple[str, frozenset[Pos], list[tuple[str, str]], str]) -> None:
+        stack.append(state)
+        self.open_paths += len(state[1])
+        if self.open_paths > self.max_paths:
+            raise _TooManyPaths(self.open_paths)
 
     def shared_mutation(self, alts: frozenset[Pos], api_type: str, f: MField) -> bool:
         """A top-level mutation field several subgraphs resolve: one of them must do for every query.
@@ -363,7 +383,9 @@ class _Checker:
             pos = next(p for p in alts if p.sub == sub)
             sf = self.field_at(pos, f.name)
             assert sf is not None
-            self.walk([(target.name, frozenset([self.next_pos(pos, sf)]), [step], "mutation")], {})
+            sub_stack: list[tuple[str, frozenset[Pos], list[tuple[str, str]], str]] = []
+            self.push(sub_stack, (target.name, frozenset([self.next_pos(pos, sf)]), [step], "mutation"))
+            self.walk(sub_stack, {})
             errors = self.errors
             self.errors = saved
             if not errors:
@@ -391,6 +413,7 @@ class _Checker:
         """Depth-first over API paths; errors go to self.errors."""
         while stack:
             api_type, alts, path, op = stack.pop()
+            self.open_paths -= len(alts)
             # Apollo's memo compares tails by (subgraph, type) and the contexts set on the way (validate.ts
             # currentSubgraphContextKeys): @provides copies are the same tail.
             tails = frozenset((p.sub, p.type, p.contexts) for p in alts)
@@ -415,12 +438,12 @@ class _Checker:
                     target = self.sg.types.get(named_type(f.type))
                     if target is None or target.kind in (SCALAR, ENUM, INPUT_OBJECT):
                         continue
-                    stack.append((target.name, new, path + [step], op))
+                    self.push(stack, (target.name, new, path + [step], op))
             if t.kind in (INTERFACE, UNION):
                 for o in self.possible_types(t):
                     down, stuck = self.downcast(alts, o)
                     if down:
-                        stack.append((o, down, path + [("fragment", o)], op))
+                        self.push(stack, (o, down, path + [("fragment", o)], op))
                     elif stuck:
                         self.report_interface_object(stuck, path + [("fragment", o)], op)
 
@@ -779,7 +802,9 @@ class _Checker:
 MAX_LABELS = 4
 
 
-def validate_satisfiability(subs: list[Subgraph], sg: Supergraph, merger: Merger) -> list[CompositionError]:
+def validate_satisfiability(
+    subs: list[Subgraph], sg: Supergraph, merger: Merger, max_paths: int | None = None
+) -> list[CompositionError]:
     """SATISFIABILITY_ERROR / SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES for queries no plan can answer.
 
     With progressive `@override` labels, every query must be answerable whichever way each label
@@ -787,14 +812,20 @@ def validate_satisfiability(subs: list[Subgraph], sg: Supergraph, merger: Merger
     """
     import itertools
 
+    limit = DEFAULT_MAX_VALIDATION_SUBGRAPH_PATHS if max_paths is None else max_paths
     labels = sorted({lab for entries in merger.labeled_overrides.values() for lab, _, _ in entries})
-    if not labels or len(labels) > MAX_LABELS:
-        return _Checker(subs, sg, merger).run()
-    errors: list[CompositionError] = []
-    seen: set[str] = set()
-    for values in itertools.product((True, False), repeat=len(labels)):
-        for e in _Checker(subs, sg, merger, dict(zip(labels, values, strict=True))).run():
-            if e.message not in seen:
-                seen.add(e.message)
-                errors.append(e)
-    return errors
+    try:
+        if not labels or len(labels) > MAX_LABELS:
+            return _Checker(subs, sg, merger, max_paths=limit).run()
+        errors: list[CompositionError] = []
+        seen: set[str] = set()
+        for values in itertools.product((True, False), repeat=len(labels)):
+            for e in _Checker(subs, sg, merger, dict(zip(labels, values, strict=True)), limit).run():
+                if e.message not in seen:
+                    seen.add(e.message)
+                    errors.append(e)
+        return errors
+    except _TooManyPaths as e:
+        # Apollo stops at once and reports only this error.
+        return [CompositionError("MAX_VALIDATION_SUBGRAPH_PATHS_EXCEEDED",
+                                 f"Maximum number of validation subgraph paths exceeded: {e.count}")]

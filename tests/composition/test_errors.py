@@ -1,6 +1,7 @@
 """Broken subgraph sets: composition must fail with the error codes @apollo/composition gives.
 
-Each case is `tests/fixtures/composition/errors/<case>/subgraphs.json` with the oracle's answer in
+Each case is `tests/fixtures/composition/errors/<case>/subgraphs.json` (and, rarely, `options.json`:
+composition options such as `maxValidationSubgraphPaths`) with the oracle's answer in
 `expected.json` (`codes`: the multiset of codes; `errors`: code and message, recorded once from
 @apollo/composition 2.14.0).
 """
@@ -21,7 +22,11 @@ CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exis
 
 def _run(case: str) -> tuple[list[str], list[str]]:
     subgraphs = json.loads((CASES_DIR / case / "subgraphs.json").read_text())
-    result = compose([SubgraphInput(s["name"], s["url"], s["sdl"]) for s in subgraphs])
+    # `options.json` holds composeServices options the case was recorded with.
+    options_file = CASES_DIR / case / "options.json"
+    options = json.loads(options_file.read_text()) if options_file.exists() else {}
+    result = compose([SubgraphInput(s["name"], s["url"], s["sdl"]) for s in subgraphs],
+                     max_validation_subgraph_paths=options.get("maxValidationSubgraphPaths"))
     assert result.supergraph_sdl is None, "composition should fail"
     return [e.code for e in result.errors], [e.message for e in result.errors]
 
