@@ -3,7 +3,8 @@
 Replays The Guild's TestQuery and `topProducts(first: N)` (the scale workload) through
 `Executor.execute` against canned subgraph answers: each fetch's answer is computed once by the
 bench subgraphs (`bench/subgraphs`) and then served from memory, parsed from its bytes with
-`orjson.loads` per fetch as the native client does. No sockets, no HTTP server: what is left is
+`orjson.loads` per fetch as the native client does; each fetch yields to the event loop once,
+so the fetches of a Parallel node interleave as they do over the network. No sockets, no HTTP server: what is left is
 the gateway's own per-request work after parsing, validation and planning (cached per operation).
 
 ```
@@ -50,6 +51,8 @@ class CannedTransport:
     async def fetch(
         self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
     ) -> SubgraphResponse:
+        # Suspend once, as a real fetch does: the other fetches of a Parallel start meanwhile.
+        await asyncio.sleep(0)
         key = (subgraph_name, body)
         raw = self.answers.get(key)
         if raw is None:

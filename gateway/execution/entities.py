@@ -123,33 +123,55 @@ def _dicts_in(value: list[Any], out: list[dict[str, Any]]) -> None:
 
 
 _Step = str | tuple[str, ...]
-_COMPILED_PATHS: dict[FlattenPath, tuple[_Step, ...]] = {}
+# A compiled path: its steps, and the key of each prefix (steps[:k + 1]) for a request's memo.
+_CompiledPath = tuple[tuple[_Step, ...], tuple[tuple[_Step, ...], ...]]
+_COMPILED_PATHS: dict[FlattenPath, _CompiledPath] = {}
 _COMPILED_PATHS_MAX = 4096
 
+CollectMemo = dict[tuple[_Step, ...], list[dict[str, Any]]]
+"""Objects found at path prefixes in one request; valid until the data changes (a merge clears it)."""
 
-def _compile_path(path: FlattenPath) -> tuple[_Step, ...]:
+
+def _compile_path(path: FlattenPath) -> _CompiledPath:
     """The path as steps over lists of objects: a key, or the types of a TypeCondition; `@` drops out.
 
     Lists are iterated wherever they are met (and only objects survive a step: nulls, scalars and
     missing keys are skipped), so an explicit `@` adds nothing to a walk that keeps objects only.
     """
-    steps = _COMPILED_PATHS.get(path)
-    if steps is None:
+    compiled = _COMPILED_PATHS.get(path)
+    if compiled is None:
         steps = tuple(seg.types if isinstance(seg, TypeCondition) else seg for seg in path if seg != LIST)
+        compiled = (steps, tuple(steps[: k + 1] for k in range(len(steps))))
         if len(_COMPILED_PATHS) >= _COMPILED_PATHS_MAX:
             _COMPILED_PATHS.clear()
-        _COMPILED_PATHS[path] = steps
-    return steps
+        _COMPILED_PATHS[path] = compiled
+    return compiled
 
 
-def collect_entities(root: dict[str, Any], path: FlattenPath, matcher: TypeMatcher) -> list[dict[str, Any]]:
+def collect_entities(
+    root: dict[str, Any], path: FlattenPath, matcher: TypeMatcher, memo: CollectMemo | None = None
+) -> list[dict[str, Any]]:
     """The objects at a Flatten `path`, in document order (as `collect_at_path`, without their paths).
 
     This runs for every Flatten of every request, so it builds no response paths: they are only
     needed to place errors, and `collect_at_path` recomputes them then. The path is compiled once.
+    With `memo`, the walk starts from the longest prefix already walked and records the prefixes
+    it walks; the lists returned and recorded are shared and must not be changed.
     """
+    steps, prefixes = _compile_path(path)
     current: list[dict[str, Any]] = [root]
-    for step in _compile_path(path):
+    start = 0
+    if memo:
+        for k in range(len(steps) - 1, -1, -1):
+            found = memo.get(prefixes[k])
+            if found is not None:
+                if k == len(steps) - 1:
+                    return found
+                current = found
+                start = k + 1
+                break
+    for k in range(start, len(steps)):
+        step = steps[k]
         nxt: list[dict[str, Any]] = []
         append = nxt.append
         if type(step) is str:
@@ -174,6 +196,8 @@ def collect_entities(root: dict[str, Any], path: FlattenPath, matcher: TypeMatch
                     if not ok:
                         continue
                 append(obj)
+        if memo is not None:
+            memo[prefixes[k]] = nxt
         if not nxt:
             return nxt
         current = nxt

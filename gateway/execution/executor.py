@@ -19,6 +19,7 @@ from gateway.errors import (
     error_dict,
 )
 from gateway.execution.entities import (
+    CollectMemo,
     ResponsePath,
     TypeMatcher,
     apply_rewrites,
@@ -111,7 +112,7 @@ class Executor:
 class _Run:
     """The state of one request: merged data and errors so far."""
 
-    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache")
+    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache", "collected")
 
     def __init__(
         self,
@@ -129,6 +130,9 @@ class _Run:
         self.errors: list[GraphQLErrorDict] = []
         self.matcher = executor.matcher
         self.cache = cache
+        # Objects found at Flatten path prefixes since the last merge: parallel Flattens over the
+        # same or overlapping paths walk them once. Every change to `data` must clear it first.
+        self.collected: CollectMemo = {}
 
     async def node(self, node: PlanNode) -> None:
         if node_span is not None:
@@ -259,10 +263,11 @@ class _Run:
         if type(data) is dict:
             if node.output_rewrites:
                 apply_rewrites(data, node.output_rewrites, self.matcher)
+            self.collected.clear()
             deep_merge(self.data, data)
 
     async def fetch_flatten(self, node: FetchNode, flatten: FlattenNode) -> None:
-        entities = collect_entities(self.data, flatten.path, self.matcher)
+        entities = collect_entities(self.data, flatten.path, self.matcher, self.collected)
         if not entities:
             return
         paths = _LazyPaths(self.data, flatten, self.matcher, entities)
@@ -305,6 +310,7 @@ class _Run:
             return
         if node.output_rewrites:
             apply_rewrites(results, node.output_rewrites, matcher)
+        self.collected.clear()
         for entity, idx in zip(entities, rep_index, strict=True):
             if idx >= 0:
                 result = results[idx]
@@ -326,6 +332,7 @@ class _Run:
         if type(data) is dict:
             if node.output_rewrites:
                 apply_rewrites(data, node.output_rewrites, self.matcher)
+            self.collected.clear()
             for entity in entities:
                 deep_merge(entity, data)
 

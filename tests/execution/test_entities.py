@@ -231,3 +231,20 @@ def test_representations_dedup_by_json_not_by_python_equality():
     for batch in (entities, many, distinct, ints):
         assert flat.representations(batch, MATCHER, rewrites) == _reference_representations(flat, batch, rewrites)
         assert flat.representations(batch, MATCHER) == _reference_representations(flat, batch)
+
+
+def test_collect_entities_memo_reuses_prefixes_until_cleared():
+    data = {"media": [{"__typename": "Book", "id": "1", "tags": [{"k": 1}]}, {"__typename": "Movie", "id": "2"}]}
+    memo: dict = {}
+    books = collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER, memo)
+    assert [b["id"] for b in books] == ["1"]
+    # A longer path starts from the memoised prefix; the same path returns the same objects.
+    tags = collect_entities(data, ("media", LIST, TypeCondition(("Book",)), "tags", LIST), MATCHER, memo)
+    assert tags == [{"k": 1}] and tags[0] is data["media"][0]["tags"][0]
+    assert collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER, memo) == books
+    # The data changes: the executor clears the memo before every merge.
+    data["media"].append({"__typename": "Book", "id": "3"})
+    memo.clear()
+    again = collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER, memo)
+    assert [b["id"] for b in again] == ["1", "3"]
+    assert again == collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER)
