@@ -131,7 +131,7 @@ class _Connection(asyncio.Protocol):
                 chunk_start = line_end + 2
                 if len(buf) < chunk_start + size + 2:
                     return self._incomplete(eof)
-                body += buf[chunk_start : chunk_start + size]
+                body += memoryview(buf)[chunk_start : chunk_start + size]
                 pos = chunk_start + size + 2
             self.keep_alive = keep_alive
             return status, bytes(body), cache_control
@@ -139,7 +139,8 @@ class _Connection(asyncio.Protocol):
             if len(buf) - start < length:
                 return self._incomplete(eof)
             self.keep_alive = keep_alive
-            return status, bytes(buf[start : start + length]), cache_control
+            # One copy out of the buffer (a bytearray slice would copy twice); the view dies here.
+            return status, bytes(memoryview(buf)[start : start + length]), cache_control
         if status in (204, 304):
             self.keep_alive = keep_alive
             return status, b"", cache_control
@@ -147,7 +148,7 @@ class _Connection(asyncio.Protocol):
         if not eof:
             return None
         self.keep_alive = False
-        return status, bytes(buf[start:]), cache_control
+        return status, bytes(memoryview(buf)[start:]), cache_control
 
     @staticmethod
     def _incomplete(eof: bool) -> None:
