@@ -301,6 +301,14 @@ class ShapingProgram:
         introspection: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """The response `data` for merged `data`; shaping errors are appended to `errors`."""
+        if introspection is None:
+            # Most responses complete without a shaping error: try the pass that tracks no paths first.
+            fields = self.root.fields_for(self.root_type_name)
+            if fields is not None:
+                try:
+                    return _clean_object(data or {}, fields, self.root_type_name)
+                except _NotClean:
+                    pass
         return _Shaper(errors, introspection).shape_root(self, data or {})
 
 
@@ -467,6 +475,88 @@ class _Shaper:
                 return self._null_at(f, level)
             items.append(result)
         return items
+
+
+class _NotClean(Exception):
+    """The clean pass met something that needs an error (or introspection): shape with `_Shaper`."""
+
+
+_NOT_CLEAN = _NotClean()
+
+
+def _clean_object(obj: dict[str, Any], fields: list[ShapeField], typename: str) -> dict[str, Any]:
+    """`_Shaper._object` for data that needs no error: no response paths kept, no null bubbling.
+
+    Wherever `_Shaper` would report an error (and so, also, wherever a null would bubble), this
+    raises _NotClean and the caller starts over with `_Shaper`; otherwise both give the same value.
+    """
+    out: dict[str, Any] = {}
+    get = obj.get
+    for f in fields:
+        key = f.key
+        fast = f.fast
+        if fast == _FAST_LEAF:
+            value = get(key)
+            if value is None and f.nn:
+                raise _NOT_CLEAN
+            out[key] = value
+            continue
+        if fast == _FAST_TYPENAME:
+            out[key] = typename
+            continue
+        if f.kind == _INTROSPECTION:
+            raise _NOT_CLEAN
+        value = get(key)
+        if value is None:
+            if f.nn:
+                raise _NOT_CLEAN
+            out[key] = None
+        elif fast == _FAST_OBJECT and type(value) is dict:
+            out[key] = _clean_object(value, f.obj_fields or f.object_fields(), f.obj_name)
+        else:
+            out[key] = _clean_complete(value, f, 0)
+    return out
+
+
+def _clean_complete(value: Any, f: ShapeField, level: int) -> Any:
+    """`_Shaper._complete` for data that needs no error (see `_clean_object`)."""
+    if value is None:
+        if f.non_null[level]:
+            raise _NOT_CLEAN
+        return None
+    kind = f.kind
+    if level < f.list_depth:
+        if type(value) is not list:
+            raise _NOT_CLEAN
+        inner = level + 1
+        if inner == f.list_depth:
+            if kind == _LEAF and not f.non_null[inner]:
+                return list(value)
+            if kind == _OBJECT:
+                fields = f.obj_fields or f.object_fields()
+                name = f.obj_name
+                return [
+                    _clean_object(item, fields, name) if type(item) is dict else _clean_complete(item, f, inner)
+                    for item in value
+                ]
+        return [_clean_complete(item, f, inner) for item in value]
+    if kind == _LEAF:
+        return value
+    if kind == _ENUM:
+        if type(value) is str and value in f.enum:
+            return value
+        raise _NOT_CLEAN
+    if type(value) is not dict:
+        raise _NOT_CLEAN
+    if kind == _OBJECT:
+        return _clean_object(value, f.obj_fields or f.object_fields(), f.obj_name)
+    child = f.child
+    assert child is not None
+    runtime_name = value.get("__typename")
+    fields_for = child.fields_for(runtime_name) if type(runtime_name) is str else None
+    if fields_for is None:
+        raise _NOT_CLEAN
+    return _clean_object(value, fields_for, runtime_name)  # type: ignore[arg-type]
 
 
 def _short_json(value: Any) -> str:

@@ -180,3 +180,43 @@ def test_object_lists_bubble_per_item_nullability():
     result, errors = shape("{ books { id title } shelf { title } }", data)
     assert result == {"books": None, "shelf": [{"title": "A"}, None, None]}
     assert [e["path"] for e in errors] == [["books", 1, "title"], ["shelf", 1, "title"]]
+
+
+_RICH = """{
+  node(id: "1") { __typename id ... on Book { title author { name } } ... on Movie { t: title director { name } } }
+  nodes { id } search { ... on Person { name } ... on Book { id } } strict { inner { value other } }
+  maybe { inner { value } } tags matrix color books { id title } shelf { id }
+}"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "node": {"__typename": "Book", "id": "1", "title": "T", "author": {"name": "A"}},
+            "nodes": [{"__typename": "Movie", "id": "2"}, None],
+            "search": [{"__typename": "Person", "name": "P"}, {"__typename": "Book", "id": "3"}],
+            "strict": {"inner": {"value": 1, "other": None}},
+            "maybe": None,
+            "tags": ["a"],
+            "matrix": [[1, None], None],
+            "color": "RED",
+            "books": [],
+            "shelf": [None, {"id": "4"}],
+        },
+        {"node": {"__typename": "Movie", "id": "1", "title": None, "director": None}, "strict": {"inner": {"value": 2}}},
+        {"strict": {"inner": {"value": None}}, "color": "BLUE", "search": [None], "tags": [None]},
+        {"node": {"__typename": "Secret", "id": "1"}, "strict": {"inner": {}}, "matrix": [1], "books": "x"},
+        {},
+    ],
+)
+def test_clean_pass_and_error_tracking_shaper_agree(data, monkeypatch):
+    from gateway.execution import shaping
+
+    fast = shape(_RICH, data, errors=[{"message": "earlier", "path": ["strict"]}])
+
+    def never(*_: Any) -> Any:
+        raise shaping._NOT_CLEAN
+
+    monkeypatch.setattr(shaping, "_clean_object", never)
+    assert shape(_RICH, data, errors=[{"message": "earlier", "path": ["strict"]}]) == fast
