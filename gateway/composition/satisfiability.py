@@ -540,10 +540,19 @@ class _Checker:
         target = self.sg.types.get(named_type(f.type))
         if target is None or target.kind not in (INTERFACE, UNION):
             return True
+        # validate.ts: only when at least two of the paths end on an abstract type in their subgraph.
+        abstract = [i for i, sf in direct
+                    if (st := self.subs[i].type(named_type(sf.type))) is not None and st.kind in (INTERFACE, UNION)]
+        if len(abstract) < 2:
+            return True
+        supergraph_types = set(self.possible_types(target))
         subs_seen: dict[int, list[str]] = {}
         for i, sf in direct:
             if i not in subs_seen:
-                subs_seen[i] = self.subs[i].possible_runtime_types(named_type(sf.type))
+                types = self.subs[i].possible_runtime_types(named_type(sf.type))
+                if len(types) == 1 and types[0] not in supergraph_types:
+                    continue
+                subs_seen[i] = types
         if len(subs_seen) < 2:
             return True
         common = set.intersection(*(set(v) for v in subs_seen.values()))
@@ -668,6 +677,18 @@ class _Checker:
             has_field = of is not None and self.names[i] not in self.overridden.get(coord, ())
             ot = other.type(pos.type)
             if ot is None:
+                # Key jumps to an @interfaceObject stand-in of an interface the type implements.
+                mt = self.sg.types.get(pos.type)
+                reached_stand_ins = {(j.sub, j.type) for j in self.jumps(pos)}
+                for itf in mt.implements if mt is not None and mt.kind == OBJECT else []:
+                    it = other.type(itf)
+                    if it is None or not other.is_interface_object(it) or (i, itf) in reached_stand_ins:
+                        continue
+                    for fields, sel, r in self.keys(i, itf):
+                        if r:
+                            shown = print_selection(sel) if sel is not None else fields
+                            out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{shown}") of '
+                                       f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"')
                 if has_field:
                     unreachable.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because interface '
                                f'"{pos.type}" is not defined in this subgraph (to jump to "{other.name}", it would need '
@@ -725,8 +746,23 @@ class _Checker:
 
     def report_interface_object(self, stuck: list[Pos], path: list[tuple[str, str]], op: str) -> None:
         witness = self.witness(path, op, composite=True)
-        parts = [f'- from subgraph "{self.names[p.sub]}": no subgraph can be reached to resolve the implementation '
-                 f'type of @interfaceObject type "{p.type}".' for p in sorted(stuck, key=lambda p: p.sub)]
+        parts = []
+        for p in sorted(stuck, key=lambda p: p.sub):
+            rs = [f'no subgraph can be reached to resolve the implementation type of @interfaceObject type "{p.type}"']
+            # The key jumps to the real interface that failed (graphPath.ts indirect dead ends).
+            for k, other in enumerate(self.subs):
+                it = other.type(p.type)
+                if k == p.sub or it is None or it.kind != INTERFACE:
+                    continue
+                for fields, sel, r in self.keys(k, p.type):
+                    if r:
+                        shown = print_selection(sel) if sel is not None else fields
+                        rs.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{shown}") of '
+                                  f'"{p.type}", the key field(s) cannot be resolved from subgraph "{self.names[p.sub]}"')
+            if len(rs) == 1:
+                parts.append(f'- from subgraph "{self.names[p.sub]}": {rs[0]}.')
+            else:
+                parts.append(f'- from subgraph "{self.names[p.sub]}":\n' + "\n".join(f"  - {r}." for r in rs))
         self.errors.append(CompositionError(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query:\n{witness}\ncannot be satisfied by the subgraphs because:\n"
@@ -759,9 +795,26 @@ class _Checker:
 
         for pos in sorted(alts, key=lambda p: (not stand_in(p), p.sub)):
             if stand_in(pos):
-                group(self.names[pos.sub], [
-                    f'cannot find implementation type "{api_type}" (supergraph interface "{pos.type}" is declared with '
-                    f'@interfaceObject in "{self.names[pos.sub]}")'])
+                rs = [f'cannot find implementation type "{api_type}" (supergraph interface "{pos.type}" is declared '
+                      f'with @interfaceObject in "{self.names[pos.sub]}")']
+                # graphPath.ts: subgraphs with the field that the stand-in cannot jump to.
+                jumped = {j.sub for j in self.jumps(pos)}
+                coord = f"{api_type}.{f.name}"
+                for k, other in enumerate(self.subs):
+                    at = other.type(api_type)
+                    if k == pos.sub or k in jumped or at is None or f.name not in at.fields:
+                        continue
+                    if other.type(pos.type) is None:
+                        rs.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because '
+                                  f'interface "{pos.type}" is not defined in this subgraph (to jump to "{other.name}", '
+                                  f'it would need to both define interface "{pos.type}" and have a @key on it)')
+                    elif not any(r for _, _, r in self.keys(k, pos.type)):
+                        why = (f'interface "{pos.type}" has no @key defined in subgraph "{other.name}"'
+                               if not self.keys(k, pos.type) else
+                               f'none of the @key defined on interface "{pos.type}" in subgraph "{other.name}" are '
+                               'resolvable (they are all declared with their "resolvable" argument set to false)')
+                        rs.append(f'cannot move to subgraph "{other.name}", which has field "{coord}", because {why}')
+                group(self.names[pos.sub], rs)
                 continue
             reached = [j for j in self.jumps(pos) if j.type == pos.type]
             reachable = {j.sub for j in reached}
