@@ -9,7 +9,7 @@ from gateway.execution.entities import (
     project_representation,
 )
 from gateway.execution.executor import Executor
-from gateway.execution.merge import deep_merge
+from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import (
     Planner,
     PreparedOperation,
@@ -33,6 +33,7 @@ __all__ = [
     "collect_at_path",
     "collect_entities",
     "deep_merge",
+    "merge_entities",
     "prepare_operation",
     "project_representation",
     "select_operation",

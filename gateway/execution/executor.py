@@ -27,7 +27,7 @@ from gateway.execution.entities import (
     collect_entities,
 )
 from gateway.execution.failures import failure_paths
-from gateway.execution.merge import deep_merge
+from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
 from gateway.observability.metrics import SUBGRAPH_REQUESTS
 from gateway.planning.nodes import (
@@ -311,11 +311,7 @@ class _Run:
         if node.output_rewrites:
             apply_rewrites(results, node.output_rewrites, matcher)
         self.collected.clear()
-        for entity, idx in zip(entities, rep_index, strict=True):
-            if idx >= 0:
-                result = results[idx]
-                if type(result) is dict:
-                    deep_merge(entity, result)
+        merge_entities(entities, rep_index, results)
 
     async def _fetch_reentry(self, node: FetchNode, entities: list[dict[str, Any]], lazy: _LazyPaths) -> None:
         """A non-entity fetch under a Flatten: one request, merged at every object on the path."""

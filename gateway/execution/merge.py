@@ -31,8 +31,43 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any] | None) -> None:
                 _merge_list(existing, value, stack)
                 continue
         target[key] = value
-    if stack is None:
-        return
+    if stack is not None:
+        _drain(stack)
+
+
+def merge_entities(entities: list[dict[str, Any]], rep_index: list[int], results: list[Any]) -> None:
+    """`deep_merge(entity, results[i])` for each entity whose representation index i is not -1 and
+    whose result is an object: the same merges in the same order, in one call instead of one each."""
+    for target, idx in zip(entities, rep_index, strict=True):
+        if idx < 0:
+            continue
+        source = results[idx]
+        if type(source) is not dict:
+            continue
+        # deep_merge's top level, inlined.
+        stack: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
+        for key, value in source.items():
+            if key in target:
+                existing = target[key]
+                if type(value) is dict:
+                    if type(existing) is dict:
+                        if stack is None:
+                            stack = [(existing, value)]
+                        else:
+                            stack.append((existing, value))
+                        continue
+                elif type(value) is list and type(existing) is list and len(value) == len(existing):
+                    if stack is None:
+                        stack = []
+                    _merge_list(existing, value, stack)
+                    continue
+            target[key] = value
+        if stack is not None:
+            _drain(stack)
+
+
+def _drain(stack: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Merge the (target, source) pairs on `stack` and everything below them, last pushed first."""
     # Explicit stack instead of recursion: results can be deep and this runs per fetch.
     while stack:
         tgt, src = stack.pop()

@@ -13,6 +13,7 @@ from gateway.execution import (
     collect_at_path,
     collect_entities,
     deep_merge,
+    merge_entities,
     project_representation,
 )
 from gateway.planning.nodes import (
@@ -248,3 +249,19 @@ def test_collect_entities_memo_reuses_prefixes_until_cleared():
     again = collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER, memo)
     assert [b["id"] for b in again] == ["1", "3"]
     assert again == collect_entities(data, ("media", LIST, TypeCondition(("Book",))), MATCHER)
+
+
+def test_merge_entities_is_deep_merge_per_entity():
+    def entities():
+        return [{"__typename": "A", "id": str(i), "l": [{"p": i}], "o": {"k": i}} for i in range(4)]
+
+    results = [{"__typename": "B", "l": [{"q": 1}], "o": {"m": 2}, "n": None}, None, {}, [1]]
+    rep_index = [0, -1, 1, 3]
+    expected = entities()
+    for entity, idx in zip(expected, rep_index, strict=True):
+        if idx >= 0 and type(results[idx]) is dict:
+            deep_merge(entity, results[idx])
+    got = entities()
+    merge_entities(got, rep_index, results)
+    assert got == expected
+    assert got[0] == {"__typename": "B", "id": "0", "l": [{"p": 0, "q": 1}], "o": {"k": 0, "m": 2}, "n": None}
