@@ -234,6 +234,13 @@ class _Validator:
             if d.name in ("tag", "inaccessible") and self.sub.fed2 and self.sub.links.fed_prefix != "federation":
                 self.error("INVALID_GRAPHQL",
                            f'Unknown directive "@{d.name}". Did you mean "@{self.sub.links.fed_prefix}__{d.name}"?')
+            elif d.name in fed_names and self.sub.fed2 and (alias := next(
+                    (n for n, c in self.sub.links.directives.items()
+                     if c == d.name and n != d.name and not n.startswith(self.sub.links.fed_prefix + "__")), None)):
+                self.error("INVALID_GRAPHQL",
+                           f'Unknown directive "@{d.name}". If you meant the "@{d.name}" federation directive, you should '
+                           f'use "@{alias}" as it is imported under that name in the @link to the federation '
+                           "specification of this schema.")
             elif d.name in fed_names and self.sub.fed2:
                 prefix = self.sub.links.fed_prefix
                 self.error("INVALID_GRAPHQL",
