@@ -53,7 +53,7 @@ def iter_targets(
             if s.selection_set is not None:
                 yield from iter_targets(sub, named_type(f.type), s.selection_set, include_impls)
         elif isinstance(s, InlineFragmentNode):
-            cond = s.type_condition.name.value if s.type_condition else type_name
+            cond = _condition(sub, s, type_name)
             yield from iter_targets(sub, cond, s.selection_set, include_impls)
 
 
@@ -81,7 +81,7 @@ def targets_until_error(sub: Subgraph, type_name: str, sel: SelectionSetNode) ->
                 if s.selection_set is not None and not walk(named_type(f.type), s.selection_set):
                     return False
             elif isinstance(s, InlineFragmentNode):
-                cond = s.type_condition.name.value if s.type_condition else tname
+                cond = _condition(sub, s, tname)
                 if not walk(cond, s.selection_set):
                     return False
         return True
@@ -105,7 +105,7 @@ def is_resolvable_selection(sub: Subgraph, type_name: str, sel: SelectionSetNode
             if s.selection_set is not None and not is_resolvable_selection(sub, named_type(f.type), s.selection_set):
                 return False
         elif isinstance(s, InlineFragmentNode):
-            cond = s.type_condition.name.value if s.type_condition else type_name
+            cond = _condition(sub, s, type_name)
             if not is_resolvable_selection(sub, cond, s.selection_set):
                 return False
     return True
@@ -126,8 +126,14 @@ def leaf_targets(sub: Subgraph, type_name: str, sel: SelectionSetNode) -> Iterat
             else:
                 yield from leaf_targets(sub, named_type(f.type), s.selection_set)
         elif isinstance(s, InlineFragmentNode):
-            cond = s.type_condition.name.value if s.type_condition else type_name
+            cond = _condition(sub, s, type_name)
             yield from leaf_targets(sub, cond, s.selection_set)
+
+
+def _condition(sub: Subgraph, fragment: InlineFragmentNode, parent: str) -> str:
+    """The fragment's type; an unknown or missing condition reads as the parent (operations.ts FragmentElement)."""
+    cond = fragment.type_condition.name.value if fragment.type_condition else parent
+    return cond if sub.type(cond) is not None else parent
 
 
 def is_composite(sub: Subgraph, name: str) -> bool:

@@ -322,7 +322,7 @@ class _Validator:
             if isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else parent
                 if self.sub.type(cond) is None:
-                    raise _FieldSetError(f"{code_base}_INVALID_FIELDS", f'Unknown type "{cond}".')
+                    cond = parent  # operations.ts FragmentElement: an unknown condition reads as no condition
                 self.walk(s.selection_set, cond, directive, external_in_parents)
                 continue
             if not isinstance(s, FieldNode):
