@@ -668,7 +668,19 @@ class _Checker:
         # appends them after collecting the dead ends).
         unreachable: list[str] = []
         for i, other in enumerate(self.subs):
-            if i == pos.sub or i in reachable:
+            if i == pos.sub:
+                continue
+            if i in reachable:
+                # graphPath.ts tries the key edges in order: those failing before one succeeds are dead ends.
+                for fields, sel, r in self.keys(i, pos.type):
+                    if not r:
+                        continue
+                    # The condition may not be resolved through the target itself (addDestinationExclusion).
+                    if sel is not None and self.can_fetch(pos, sel, frozenset({(i, pos.type)})):
+                        break
+                    shown = print_selection(sel) if sel is not None else fields
+                    out.append(f'cannot move to subgraph "{other.name}" using @key(fields: "{shown}") of '
+                               f'"{pos.type}", the key field(s) cannot be resolved from subgraph "{s.name}"')
                 continue
             # graphPath.ts lists every other subgraph whose schema has the field (an @external
             # declaration counts: it is in the subgraph Apollo extracts from the supergraph).
