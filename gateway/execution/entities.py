@@ -256,7 +256,9 @@ def _mentions_typename(selections: tuple[RequiresSelection, ...]) -> bool:
 _ABSENT = object()
 _STR: frozenset[type] = frozenset({str})
 _STR_INT: frozenset[type] = frozenset({str, int})
-_MEMO_PROBE = 32
+_ANY_MATCH: tuple[type, ...] = (str,)  # markers for Projector.representations, compared by identity
+_NO_MATCH: tuple[type, ...] = (float,)
+_MEMO_PROBE = 16
 
 
 class Projector:
@@ -302,8 +304,9 @@ class Projector:
         getter = self._getter
         project = self.project
         dumps = orjson.dumps
-        # values -> (index, None when all strings, else the values' types, to compare on a match)
-        by_values: dict[Any, tuple[int, tuple[type, ...] | None]] = {}
+        # values -> [index, the values, what a match must check: None until the first match, then
+        # _ANY_MATCH (all strings), their types (strings and ints), or _NO_MATCH]
+        by_values: dict[Any, list[Any]] = {}
         index_of: dict[bytes, int] = {}
         reps: list[bytes] = []
         rep_index: list[int] = []
@@ -320,10 +323,17 @@ class Projector:
                 except (KeyError, TypeError):  # a field absent (no representation), or an unhashable value
                     seen = None
                     values = None
-                if seen is not None and (seen[1] is None or tuple(map(type, values)) == seen[1]):
-                    append(seen[0])
-                    hit = True
-                    continue
+                if seen is not None:
+                    check = seen[2]
+                    if check is None:
+                        kinds = tuple(map(type, seen[1]))
+                        check = seen[2] = (
+                            _ANY_MATCH if _STR.issuperset(kinds) else kinds if _STR_INT.issuperset(kinds) else _NO_MATCH
+                        )
+                    if check is _ANY_MATCH or (check is not _NO_MATCH and tuple(map(type, values)) == check):
+                        append(seen[0])
+                        hit = True
+                        continue
             rep = project(entity, matcher)
             idx: int | None
             if rep is None:
@@ -339,11 +349,7 @@ class Projector:
             append(idx)
             if remember:
                 if values is not None and seen is None:
-                    kinds = tuple(map(type, values))
-                    if _STR.issuperset(kinds):
-                        by_values[values] = (idx, None)
-                    elif _STR_INT.issuperset(kinds):
-                        by_values[values] = (idx, kinds)
+                    by_values[values] = [idx, values, None]
                 probe -= 1
                 if not probe and not hit:
                     remember = False
