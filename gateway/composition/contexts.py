@@ -24,10 +24,9 @@ from graphql import (
     NonNullTypeNode,
     SelectionSetNode,
     TypeNode,
-    print_ast,
 )
 
-from .fieldsets import parse_field_set
+from .fieldsets import parse_field_set, print_selected_field
 from .subgraph import BUILTIN_DIRECTIVES, ENUM, INTERFACE, OBJECT, SCALAR, SArgument, SField, SType, Subgraph
 
 # federation.ts `parseContext`: GraphQL ignored tokens (commas, comments) may surround `$` and the name.
@@ -149,7 +148,7 @@ class _Checker:
                     if a.name not in given and a.default is None and isinstance(a.type, NonNullTypeNode) \
                             and not a.has("fromContext"):
                         raise _Invalid(f'Missing mandatory value for argument "{a.name}" of field "{f.coordinate}" '
-                                       f'in selection "{_print_field(s.node)}"')
+                                       f'in selection "{print_selected_field(s.node)}"')
                 leaf = s.type is None or s.type.kind in (SCALAR, ENUM)
                 if not leaf and not s.children:
                     raise _Invalid(f'Invalid empty selection set for field "{f.coordinate}" of non-leaf type '
@@ -277,8 +276,6 @@ def _typename_of(parent: SType) -> SField:
                   type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="String"))))
 
 
-def _print_field(node: FieldNode) -> str:
-    return print_ast(node)
 
 
 def _has(selections: list[_Selection], pred: Callable[[_Selection], bool]) -> bool:

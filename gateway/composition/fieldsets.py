@@ -29,6 +29,15 @@ def parse_field_set(fields: str) -> SelectionSetNode:
     return op.selection_set
 
 
+def print_selected_field(node: FieldNode) -> str:
+    """A selected field as operations.ts `Field.toString` prints it: `alias: name(arg: value) @dir`."""
+    from .merge import print_directive, print_value  # merge imports this module
+
+    args = ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in node.arguments or ())
+    shown = (f"{node.alias.value}: " if node.alias else "") + node.name.value + (f"({args})" if args else "")
+    return shown + "".join(" " + print_directive(d) for d in node.directives or ())
+
+
 def iter_targets(
     sub: Subgraph, type_name: str, sel: SelectionSetNode, include_impls: bool = True
 ) -> Iterator[SField]:

@@ -21,7 +21,7 @@ from graphql import (
 
 from .contexts import check_contexts
 from .errors import CompositionError
-from .fieldsets import parse_field_set
+from .fieldsets import parse_field_set, print_selected_field
 from .links import federation_directives
 from .merge import print_directive, print_value
 from .metadata import Metadata
@@ -353,7 +353,7 @@ class _Validator:
             if missing_arg is not None:
                 raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
                                      f'Missing mandatory value for argument "{missing_arg.name}" of field '
-                                     f'"{f.coordinate}" in selection "{fname}"')
+                                     f'"{f.coordinate}" in selection "{print_selected_field(s)}"')
             if composite and s.selection_set is None:
                 raise _FieldSetError(f"{code_base}_INVALID_FIELDS",
                                      f'Invalid empty selection set for field "{f.coordinate}" of non-leaf type '
@@ -586,3 +586,4 @@ def _auth_message(d: Applied, kind: str, coordinate: str) -> str:
     name = d.node.name.value  # as written: Apollo names the directive as the subgraph spells it
     return (f'Invalid use of @{name} on {kind} "{coordinate}": @{name} cannot be applied on interfaces, '
             "interface fields and interface objects")
+
