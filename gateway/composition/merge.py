@@ -136,6 +136,7 @@ class Merger:
         self.pending_directives: list[tuple[list[str], Sources, Any]] = []
         self._access_sources: dict[str, list[Any]] | None = None
         self.overridden: dict[str, set[str]] = {}  # field coordinate -> subgraphs overridden away
+        self.dropped_overridden: set[tuple[str, str]] = set()  # (coordinate, subgraph) without @join__field
         self.overridden_by: dict[tuple[str, str], str] = {}  # (coordinate, overridden subgraph) -> overriding one
         # progressive @override: field coordinate -> [(label, overriding subgraph, overridden subgraph)]
         self.labeled_overrides: dict[str, list[tuple[str, str, str]]] = {}
@@ -671,6 +672,8 @@ class Merger:
         gone = {i for i in ctx.used_overridden | ctx.unused_overridden if i not in ctx.labels}
         if gone:
             self.overridden[dest.coordinate] = {self.names[i] for i in gone}
+            # Unused overridden sources get no @join__field: the subgraph Apollo extracts lacks the field.
+            self.dropped_overridden |= {(dest.coordinate, self.names[i]) for i in gone if i in ctx.unused_overridden}
             winner = next((i for i in ctx.overriders if i not in ctx.labels), None)
             if winner is not None:
                 for i in gone:

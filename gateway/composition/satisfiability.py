@@ -91,6 +91,7 @@ class _Checker:
         self.meta = merger.meta
         self.overridden = merger.overridden
         self.overridden_by = merger.overridden_by
+        self.dropped_overridden = merger.dropped_overridden
         # Under a label assignment, the side of a progressive override that does not serve is gone.
         if labels is not None:
             self.overridden = {k: set(v) for k, v in merger.overridden.items()}
@@ -631,6 +632,8 @@ class _Checker:
         f = t.fields.get(fname) if t is not None else None
         if f is None:
             return f'cannot find field "{coord}"'
+        if (coord, self.names[pos.sub]) in self.dropped_overridden:
+            return f'cannot find field "{coord}"'
         if self.names[pos.sub] in self.overridden.get(coord, ()):
             by = self.overridden_by.get((coord, self.names[pos.sub]))
             return f'field "{coord}" is not resolvable because it is overridden by ' + (
@@ -686,7 +689,7 @@ class _Checker:
             # declaration counts: it is in the subgraph Apollo extracts from the supergraph).
             at = other.type(api_type)
             of = at.fields.get(fname) if at is not None and at.kind in (OBJECT, INTERFACE) else None
-            has_field = of is not None and self.names[i] not in self.overridden.get(coord, ())
+            has_field = of is not None and (coord, self.names[i]) not in self.dropped_overridden
             ot = other.type(pos.type)
             if ot is None:
                 # Key jumps to an @interfaceObject stand-in of an interface the type implements.
