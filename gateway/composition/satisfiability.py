@@ -92,6 +92,8 @@ class _Checker:
         self.overridden = merger.overridden
         self.overridden_by = merger.overridden_by
         self.dropped_overridden = merger.dropped_overridden
+        self.labeled = merger.labeled_overrides
+        self.labels = labels
         # Under a label assignment, the side of a progressive override that does not serve is gone.
         if labels is not None:
             self.overridden = {k: set(v) for k, v in merger.overridden.items()}
@@ -634,6 +636,15 @@ class _Checker:
             return f'cannot find field "{coord}"'
         if (coord, self.names[pos.sub]) in self.dropped_overridden:
             return f'cannot find field "{coord}"'
+        for label, winner, loser in self.labeled.get(coord, ()):
+            # graphPath.ts: the edge exists but its progressive-override condition is not met.
+            if self.labels is not None and self.names[pos.sub] in (winner, loser):
+                needed = self.names[pos.sub] == winner
+                if self.labels[label] != needed:
+                    value = "true" if self.labels[label] else "false"
+                    return (f"Unable to take edge {pos.type}({s.name}) -> {named_type(f.type)}({s.name}) "
+                            f'({label} = {"true" if needed else "false"} \u22a2 {fname}) because override condition '
+                            f'"{label}" is {value}')
         if self.names[pos.sub] in self.overridden.get(coord, ()):
             by = self.overridden_by.get((coord, self.names[pos.sub]))
             return f'field "{coord}" is not resolvable because it is overridden by ' + (
@@ -648,14 +659,23 @@ class _Checker:
             return (f'@require condition on field "{coord}" can be satisfied but missing usable key on "{pos.type}" '
                     f'in subgraph "{s.name}" to resume query')
         if f.has("requires") or problem == "selection":
-            note = ""
+            # graphPath.ts warnOnKeyFieldsMarkedExternal: top-level key fields that are @external in the
+            # extracted subgraph (an overridden source still used by a key is @external there too).
+            external_keys: list[str] = []
             for _, sel, _ in self.keys(pos.sub, pos.type):
-                ext = next((x.name.value for x in (sel.selections if sel else ()) if isinstance(x, FieldNode)
-                            and t is not None and (kf := t.fields.get(x.name.value)) is not None
-                            and kf.has("external")), None)
-                if ext is not None:
-                    note = f' (please ensure that this is not due to key field "{ext}" being accidentally marked @external)'
-                    break
+                for x in sel.selections if sel else ():
+                    kf = t.fields.get(x.name.value) if isinstance(x, FieldNode) and t is not None else None
+                    if kf is None or kf.name in external_keys:
+                        continue
+                    kcoord = f"{pos.type}.{kf.name}"
+                    if kf.has("external") or (self.names[pos.sub] in self.overridden.get(kcoord, ())
+                                              and (kcoord, self.names[pos.sub]) not in self.dropped_overridden):
+                        external_keys.append(kf.name)
+            note = ""
+            if external_keys:
+                shown = ", ".join(f'"{k}"' for k in external_keys)
+                note = (f" (please ensure that this is not due to key {'field' if len(external_keys) == 1 else 'fields'}"
+                        f" {shown} being accidentally marked @external)")
             return f'cannot satisfy @require conditions on field "{coord}"{note}'
         return None
 
