@@ -20,6 +20,10 @@ from gateway.transport.client import SubgraphResponse, TransportError
 _Answer = tuple[int, bytes, "str | None"]
 """(status, body, Cache-Control header) of one response."""
 
+class _ConnectTimeout(Exception):
+    """Opening a connection took longer than `connect_timeout`."""
+
+
 class _Closed(Exception):
     """The connection closed before a complete response arrived."""
 
@@ -180,7 +184,16 @@ class NativeClient:
         self._origins: dict[str, _Origin] = {}
         # url -> (origin, request head up to Content-Length)
         self._heads: dict[str, tuple[_Origin, bytes]] = {}
-        self._timeouts = {name: cfg.timeout for name, cfg in self._traffic.subgraphs.items()}
+        # subgraph -> (total, connect, read) seconds: `all` with the subgraph's own keys over it.
+        self._limits: dict[str, tuple[float, float, float]] = {}
+
+    def _limits_for(self, subgraph_name: str) -> tuple[float, float, float]:
+        got = self._limits.get(subgraph_name)
+        if got is None:
+            cfg = self._traffic.for_subgraph(subgraph_name)
+            got = (cfg.timeout, min(cfg.connect_timeout, cfg.timeout), min(cfg.read_timeout, cfg.timeout))
+            self._limits[subgraph_name] = got
+        return got
 
     def _head(self, url: str) -> tuple[_Origin, bytes]:
         cached = self._heads.get(url)
@@ -220,10 +233,12 @@ class NativeClient:
                 request += line.encode("latin-1", "replace") + b"\r\n"
         request += b"Content-Length: %d\r\n\r\n" % len(body)
         request += body
-        timeout = self._timeouts.get(subgraph_name, self._traffic.all.timeout)
+        total, connect, read = self._limits_for(subgraph_name)
         try:
-            async with asyncio.timeout(timeout):
-                status, content, cache_control = await self._exchange(origin, bytes(request))
+            async with asyncio.timeout(total):
+                status, content, cache_control = await self._exchange(origin, bytes(request), connect, read)
+        except _ConnectTimeout as exc:
+            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': connect timed out") from exc
         except TimeoutError as exc:
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': request timed out") from exc
         except (OSError, ValueError, _Closed) as exc:
@@ -236,32 +251,39 @@ class NativeClient:
             raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
         return SubgraphResponse(status, parsed, cache_control, content)
 
-    async def _exchange(self, origin: _Origin, request: bytes) -> _Answer:
+    async def _exchange(self, origin: _Origin, request: bytes, connect: float, read: float) -> _Answer:
         async with origin.slots:
             while origin.idle:
                 conn = origin.idle.pop()
                 if conn.closed:
                     continue
                 try:
-                    return await self._send(origin, conn, request)
+                    return await self._send(origin, conn, request, read)
                 except _Closed as exc:
                     # The server closed an idle keep-alive connection: retry on a fresh one, but
                     # only when nothing came back (the request was not processed).
                     if exc.got_bytes:
                         raise
-            conn = await self._connect(origin)
-            return await self._send(origin, conn, request)
+            conn = await self._connect(origin, connect)
+            return await self._send(origin, conn, request, read)
 
-    async def _connect(self, origin: _Origin) -> _Connection:
+    async def _connect(self, origin: _Origin, timeout: float) -> _Connection:
         loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(
-            _Connection, origin.host, origin.port, ssl=origin.ssl, server_hostname=origin.host if origin.ssl else None
-        )
+        try:
+            async with asyncio.timeout(timeout):
+                _, conn = await loop.create_connection(
+                    _Connection, origin.host, origin.port, ssl=origin.ssl,
+                    server_hostname=origin.host if origin.ssl else None,
+                )
+        except TimeoutError as exc:
+            raise _ConnectTimeout from exc
         return conn
 
-    async def _send(self, origin: _Origin, conn: _Connection, request: bytes) -> _Answer:
+    async def _send(self, origin: _Origin, conn: _Connection, request: bytes, read: float) -> _Answer:
         try:
-            result = await conn.send(request)
+            # `read`: how long the subgraph may take to answer once the request is written.
+            async with asyncio.timeout(read):
+                result = await conn.send(request)
         except BaseException:
             conn.close()  # a timed out or failed exchange leaves the connection in an unknown state
             raise
