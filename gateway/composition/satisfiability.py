@@ -824,6 +824,10 @@ class _Checker:
 
         listed = {p.sub for p in alts}
 
+        def stand_in_of(p: Pos) -> bool:
+            t = self.subs[p.sub].type(p.type)
+            return t is not None and self.subs[p.sub].is_interface_object(t)
+
         def stand_in(p: Pos) -> bool:
             t = self.subs[p.sub].type(p.type)
             return p.type != api_type and t is not None and self.subs[p.sub].is_interface_object(t)
@@ -880,6 +884,14 @@ class _Checker:
                                       f'from subgraph "{self.names[j.sub]}"')
                 if rs:
                     group(self.names[j.sub], rs)
+            # @interfaceObject stand-ins reached in one key hop fail on their own field (e.g. @requires).
+            for j in sorted(self.jumps(pos), key=lambda p: p.sub):
+                if j.type == pos.type or j.sub in listed or not stand_in_of(j) or not self.one_hop(pos, j):
+                    continue
+                own = self.own_reason(j, j.type, f.name)
+                if own is not None and not own.startswith("cannot find field"):
+                    listed.add(j.sub)
+                    group(self.names[j.sub], [own])
         self.errors.append(CompositionError(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query:\n{witness}\ncannot be satisfied by the subgraphs because:\n"
