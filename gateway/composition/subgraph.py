@@ -153,6 +153,9 @@ class Subgraph:
     roots: dict[str, str] = field(default_factory=dict)  # operation -> type name
     schema_directives: list[Applied] = field(default_factory=list)
     build_errors: list[str] = field(default_factory=list)  # SDL problems found while building (unprefixed)
+    # Directives on federation elements we regenerate (`_service`, `_entities`, `_Service.sdl`, ...):
+    # not part of the model, but Apollo still checks that they exist.
+    hidden_applied: list[Applied] = field(default_factory=list)
     document: DocumentNode | None = None
 
     @property
@@ -278,6 +281,7 @@ class _Builder:
                 for f in list(t.fields.values()):
                     # _service/_entities are regenerated, never merged
                     if t.name in ("Query", *sub.roots.values()) and f.name in ("_service", "_entities"):
+                        sub.hidden_applied += f.directives
                         del t.fields[f.name]
         return sub
 
@@ -286,6 +290,8 @@ class _Builder:
         kind = _KIND_OF_NODE[type(node)]
         name = node.name.value  # type: ignore[attr-defined]
         if name in sub.links.spec_types:
+            for fd in getattr(node, "fields", None) or ():
+                sub.hidden_applied += self.applied(fd.directives, 0)
             return
         is_ext = isinstance(node, _EXTENSION_NODES)
         t = sub.types.get(name)

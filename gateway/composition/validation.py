@@ -225,7 +225,7 @@ class _Validator:
     def check_directive_names(self) -> None:
         fed_names = federation_directives(14)
         reported: set[str] = set()
-        for d in self.all_applied():
+        for d in self.all_applied() + self.sub.hidden_applied:
             if d.federation or d.name in BUILTIN_DIRECTIVES or d.name in self.sub.directive_defs or d.name == "link":
                 continue
             if d.name in reported:
