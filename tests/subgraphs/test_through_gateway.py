@@ -7,7 +7,6 @@ One operation crosses every subgraph and leans on the federation features docs/s
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,15 +28,8 @@ QUERY = """
 """
 
 
-def fedgate_serve_available() -> bool:
-    fedgate = Path(sys.executable).parent / "fedgate"
-    return subprocess.run([str(fedgate), "serve", "--help"], capture_output=True).returncode == 0
-
-
 @pytest.fixture
 def gateway(subgraphs, tmp_path, free_port, start_service):
-    if not fedgate_serve_available():
-        pytest.skip("`fedgate serve` is not available yet")
     supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
     for name, default_port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
         supergraph = supergraph.replace(f"http://127.0.0.1:{default_port}/", f"{subgraphs[name].base_url}/")
