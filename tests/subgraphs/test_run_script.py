@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,8 +40,8 @@ def alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="scripts/run.sh runs from .venv")
 def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_port):
+    assert (ROOT / ".venv" / "bin" / "python").exists(), "scripts/run.sh runs from .venv: use `make test`"
     ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway")}
     env = {
         **os.environ,
