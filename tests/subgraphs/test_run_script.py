@@ -40,6 +40,28 @@ def alive(pid: int) -> bool:
     return True
 
 
+def _kill_leftovers(marker: str) -> list[int]:
+    """Kill (by pid) any process still carrying this test's unique database path in its environment,
+    so that a failure half-way never leaves subgraphs or a gateway running; return their pids."""
+    needle = f"ORDERS_DB={marker}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    for p in found:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return found
+
+
 def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_port):
     assert (ROOT / ".venv" / "bin" / "python").exists(), "scripts/run.sh runs from .venv: use `make test`"
     ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway")}
@@ -91,6 +113,8 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
         os.close(fd)
+        if sys.exc_info()[0] is not None:  # failing half-way: leave nothing running
+            _kill_leftovers(env["ORDERS_DB"])
 
     assert b"all stopped" in out, out.decode(errors="replace")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 130
@@ -98,4 +122,5 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
     while any(alive(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(p) for p in started)
+    assert _kill_leftovers(env["ORDERS_DB"]) == []  # nothing the script started outlived it
     assert not (ROOT / "var" / f"supergraph.{ports['gateway']}.graphql").exists()  # its routed copy is removed
