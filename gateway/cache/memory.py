@@ -113,7 +113,8 @@ V = TypeVar("V")
 
 
 class LRU(Generic[K, V]):
-    """A bounded mapping without expiry, least recently used evicted first (plans, APQ front)."""
+    """A bounded mapping without expiry, least recently used evicted first (plans, APQ front, and
+    the server's per-operation caches)."""
 
     __slots__ = ("_data", "maxsize")
 
@@ -134,10 +135,11 @@ class LRU(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         """Store `value`, evicting the least recently used entry when full."""
-        self._data[key] = value
-        self._data.move_to_end(key)
-        if len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
+        data = self._data
+        data[key] = value
+        data.move_to_end(key)
+        if len(data) > self.maxsize:
+            data.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._data)

@@ -45,9 +45,9 @@ from graphql import (
 )
 from graphql.language import ListValueNode, StringValueNode, Visitor
 
+from gateway.cache.memory import LRU
 from gateway.config import AuthConfig
 from gateway.errors import GraphQLErrorDict, error_dict
-from gateway.server.lru import LRU
 
 log = logging.getLogger("fedgate.auth")
 

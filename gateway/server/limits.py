@@ -32,9 +32,9 @@ from graphql import (
 from graphql.type import GraphQLOutputType
 from starlette.requests import Request
 
+from gateway.cache.memory import LRU
 from gateway.config import LimitsConfig
 from gateway.errors import GRAPHQL_PARSE_FAILED, GraphQLErrorDict, error_dict
-from gateway.server.lru import LRU
 
 MAX_DEPTH_LIMIT = "MAX_DEPTH_LIMIT"
 MAX_ALIASES_LIMIT = "MAX_ALIASES_LIMIT"

@@ -16,6 +16,7 @@ import orjson
 from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
 
 from gateway.cache import Caches
+from gateway.cache.memory import LRU
 from gateway.config import GatewayConfig
 from gateway.errors import (
     BAD_REQUEST,
@@ -35,7 +36,6 @@ from gateway.execution import (
     prepare_operation,
 )
 from gateway.planning.nodes import print_plan
-from gateway.server.lru import LRU
 from gateway.server.query_plan_json import plan_to_json
 from gateway.transport import Transport
 
