@@ -11,28 +11,11 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any] | None) -> None:
     Anything else (including a received `__typename`) overwrites. A None source is a no-op, so an
     entity a subgraph answered with `null` keeps what earlier fetches found.
     """
-    if not source:
-        return
-    # The top level is walked here without a stack: most merges (an entity's fields) end there.
-    stack: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
-    for key, value in source.items():
-        if key in target:
-            existing = target[key]
-            if type(value) is dict:
-                if type(existing) is dict:
-                    if stack is None:
-                        stack = [(existing, value)]
-                    else:
-                        stack.append((existing, value))
-                    continue
-            elif type(value) is list and type(existing) is list and len(value) == len(existing):
-                if stack is None:
-                    stack = []
-                _merge_list(existing, value, stack)
-                continue
-        target[key] = value
-    if stack is not None:
-        _drain(stack)
+    if source:
+        merge_entities([target], _FIRST, [source])
+
+
+_FIRST = [0]
 
 
 def merge_entities(entities: list[dict[str, Any]], rep_index: list[int], results: list[Any]) -> None:
@@ -44,7 +27,7 @@ def merge_entities(entities: list[dict[str, Any]], rep_index: list[int], results
         source = results[idx]
         if type(source) is not dict:
             continue
-        # deep_merge's top level, inlined.
+        # The top level is walked without a stack: most merges (an entity's fields) end there.
         stack: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
         for key, value in source.items():
             if key in target:
