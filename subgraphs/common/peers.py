@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from subgraphs.common.errors import SERVICE_UNAVAILABLE, SubgraphError
+from subgraphs.common.errors import NOT_FOUND, SERVICE_UNAVAILABLE, SubgraphError
 
 DEFAULT_ORDERS_URL = "http://127.0.0.1:4001/graphql"
 
@@ -63,6 +63,13 @@ class OrdersPeer:
         entities = (body.get("data") or {}).get("_entities") or [None]
         entity = entities[0]
         return entity if isinstance(entity, dict) else None
+
+    async def existing_order(self, order_id: str) -> dict[str, Any]:
+        """The order with this id; a NOT_FOUND GraphQL error when the orders subgraph does not know it."""
+        found = await self.order(order_id)
+        if found is None:
+            raise SubgraphError(NOT_FOUND, f"order {order_id} does not exist")
+        return found
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -10,7 +10,6 @@ from graphql import GraphQLResolveInfo, GraphQLSchema
 from subgraphs.common import (
     BAD_USER_INPUT,
     INVALID_STATUS_TRANSITION,
-    NOT_FOUND,
     OrdersPeer,
     SubgraphError,
     load_sdl,
@@ -88,9 +87,7 @@ def build_schema(store: DeliveryStore, orders: OrdersPeer) -> GraphQLSchema:
 
     @mutation.field("assignAgent")
     async def resolve_assign(_: Any, _info: GraphQLResolveInfo, orderId: str) -> dict[str, Any]:
-        found = await orders.order(orderId)
-        if found is None:
-            raise SubgraphError(NOT_FOUND, f"order {orderId} does not exist")
+        found = await orders.existing_order(orderId)
         if found["status"] != "APPROVED":
             raise SubgraphError(
                 INVALID_STATUS_TRANSITION,

@@ -10,7 +10,6 @@ from graphql import GraphQLResolveInfo, GraphQLSchema
 from subgraphs.common import (
     BAD_USER_INPUT,
     INVALID_STATUS_TRANSITION,
-    NOT_FOUND,
     OrdersPeer,
     SubgraphError,
     load_sdl,
@@ -60,18 +59,14 @@ def build_schema(store: PaymentsStore, orders: OrdersPeer) -> GraphQLSchema:
     async def resolve_pay_order(
         _: Any, _info: GraphQLResolveInfo, orderId: str, method: str
     ) -> dict[str, Any]:
-        found = await orders.order(orderId)
-        if found is None:
-            raise SubgraphError(NOT_FOUND, f"order {orderId} does not exist")
+        found = await orders.existing_order(orderId)
         if found["status"] == "CANCELLED":
             raise SubgraphError(INVALID_STATUS_TRANSITION, f"order {orderId} is cancelled and cannot be paid")
         return await store.capture(found, method)
 
     @mutation.field("refundPayment")
     async def resolve_refund(_: Any, _info: GraphQLResolveInfo, orderId: str) -> dict[str, Any]:
-        found = await orders.order(orderId)
-        if found is None:
-            raise SubgraphError(NOT_FOUND, f"order {orderId} does not exist")
+        found = await orders.existing_order(orderId)
         if found["status"] != "CANCELLED":
             raise SubgraphError(
                 INVALID_STATUS_TRANSITION,
