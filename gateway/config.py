@@ -242,6 +242,13 @@ class LimitsConfig(BaseModel):
 
     max_body_bytes: int = Field(default=2_000_000, gt=0, description="Largest POST body accepted (413 above).")
     body_read_timeout: float = Field(default=10.0, gt=0, description="Seconds a client gets to send its body (408).")
+    drain_max_bytes: int = Field(
+        default=16_000_000, ge=0,
+        description="Refused body (413, 415, CSRF, 405): bytes read and discarded before answering (lingering close).",
+    )
+    drain_timeout: float = Field(
+        default=3.0, ge=0, description="Seconds spent draining a refused body before answering and closing.",
+    )
     max_tokens: int | None = Field(default=15_000, gt=0, description="GraphQL tokens in one document.")
     max_depth: int | None = Field(default=64, gt=0, description="Field nesting depth, through fragments.")
     max_aliases: int | None = Field(default=256, ge=0, description="Aliased fields in one document.")

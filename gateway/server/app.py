@@ -54,6 +54,8 @@ def _respond(request: Request, result: PipelineResult) -> Response:
     headers = {"allow": result.allow} if result.allow else None
     if result.cache_control is not None:
         headers = {**(headers or {}), "cache-control": result.cache_control}
+    if result.close:
+        headers = {**(headers or {}), "connection": "close"}
     return Response(orjson.dumps(result.body), status_code=result.status, media_type=_media_type(request), headers=headers)
 
 

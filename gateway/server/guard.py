@@ -36,9 +36,17 @@ from gateway.observability.logging import access_log, configure_logging
 from gateway.observability.tracing import Tracing
 from gateway.server.auth import AuthError, Authorization, JwtVerifier, apply_denied
 from gateway.server.headers import HeaderRules
-from gateway.server.limits import BodyRefused, DocumentLimits, read_body
+from gateway.server.limits import BodyRefused, DocumentLimits, drain_body, read_body
 from gateway.server.pipeline import PipelineResult
-from gateway.server.security import PREFLIGHT_HEADERS, cors_middleware, csrf_blocked, csrf_error, mask_errors
+from gateway.server.security import (
+    PREFLIGHT_HEADERS,
+    cors_middleware,
+    csrf_blocked,
+    csrf_error,
+    mask_errors,
+    unsupported_media_type,
+    unsupported_media_type_error,
+)
 from gateway.transport import Transport
 
 log = logging.getLogger("fedgate.server")
@@ -139,7 +147,7 @@ class Guard:
         try:
             return await read_body(request, self.config.limits)
         except BodyRefused as exc:
-            return PipelineResult(exc.status, {"errors": [exc.error]})
+            return PipelineResult(exc.status, {"errors": [exc.error]}, close=exc.close)
 
     def _checks(self, pipeline: Any) -> _PerSupergraph:
         per = self._per
@@ -287,13 +295,21 @@ class _OperationsMiddleware:
 
         try:
             method = scope["method"]
+            refusal: tuple[int, dict[str, Any], tuple[tuple[bytes, bytes], ...]] | None = None
             if method != "POST" and method != "GET":
                 error = error_dict(f"Method {method} is not allowed on /graphql; use GET or POST.", "METHOD_NOT_ALLOWED")
-                await _send_error(send_with_id, 405, error, ((b"allow", b"GET, POST"),))
+                refusal = (405, error, ((b"allow", b"GET, POST"),))
             elif self.csrf and csrf_blocked(content_type, preflighted):
-                await _send_error(send_with_id, 400, csrf_error())
-            else:
+                refusal = (400, csrf_error(), ())
+            elif method == "POST" and unsupported_media_type(content_type):
+                refusal = (415, unsupported_media_type_error(), ())
+            if refusal is None:
                 await self.app(scope, receive, send_with_id)
+            else:
+                # The body is refused unread: drain it first so the client can read the answer.
+                drained = await drain_body(receive, raw, guard.config.limits)
+                extra = refusal[2] if drained else (*refusal[2], (b"connection", b"close"))
+                await _send_error(send_with_id, refusal[0], refusal[1], extra)
         except Exception:  # noqa: BLE001 - a bug still answers a GraphQL error, not a bare 500 page
             log.exception("request failed")
             if started:

@@ -7,7 +7,7 @@ Document checks run once per query text (the verdict is cached); a repeated oper
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graphql import (
@@ -31,6 +31,7 @@ from graphql import (
 )
 from graphql.type import GraphQLOutputType
 from starlette.requests import Request
+from starlette.types import Receive
 
 from gateway.cache.memory import LRU
 from gateway.config import LimitsConfig
@@ -49,12 +50,57 @@ _SLICING_ARGUMENTS = ("first", "last", "limit", "pageSize")
 
 
 class BodyRefused(Exception):
-    """The request body was too large, too slow or cut off; `status` and a GraphQL error to send."""
+    """The request body was too large, too slow or cut off; `status` and a GraphQL error to send.
 
-    def __init__(self, status: int, message: str, code: str) -> None:
+    `close`: the rest of the body was not read, so the answer must close the connection."""
+
+    def __init__(self, status: int, message: str, code: str, close: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.error = error_dict(message, code)
+        self.close = close
+
+
+async def drain_body(
+    receive: Receive, headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]], limits: LimitsConfig, read: int = 0
+) -> bool:
+    """Read and discard the rest of a request body that is being refused; True when it was read to its end.
+
+    A client that sends its whole body before reading (urllib, browsers, most HTTP libraries) gets a
+    connection reset instead of the answer when the server closes with unread bytes in its socket:
+    the kernel answers them with RST and the client's read fails. So, like nginx's lingering close, the
+    rest is read first, bounded by `drain_max_bytes` in all (`read`: bytes already taken) and
+    `drain_timeout`. A client that asked `Expect: 100-continue` has sent nothing yet: reading would
+    only invite the body, so it is answered at once (and the connection closed).
+    """
+    declared: int | None = None
+    expect = b""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in pairs:
+        name = key.lower() if isinstance(key, str) else key.decode("latin-1").lower()
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        if name == "content-length" and text.strip().isdigit():
+            declared = int(text)
+        elif name == "expect":
+            expect = text.strip().lower().encode()
+    if expect == b"100-continue":
+        return False
+    budget = limits.drain_max_bytes - read
+    if declared is not None and declared - read > budget:
+        return False  # more than we are willing to read: answer now and close
+    try:
+        async with asyncio.timeout(limits.drain_timeout):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return False
+                budget -= len(message.get("body", b""))
+                if budget < 0:
+                    return False
+                if not message.get("more_body", False):
+                    return True
+    except TimeoutError:
+        return False
 
 
 async def read_body(request: Request, limits: LimitsConfig) -> bytes:
@@ -62,7 +108,8 @@ async def read_body(request: Request, limits: LimitsConfig) -> bytes:
     limit = limits.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyRefused(413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE)
+        drained = await drain_body(request.receive, request.headers, limits)
+        raise BodyRefused(413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE, close=not drained)
     # A timer that cancels this task, cheaper than asyncio.timeout()/wait_for() on every request.
     task = asyncio.current_task()
     assert task is not None
@@ -86,7 +133,13 @@ async def read_body(request: Request, limits: LimitsConfig) -> bytes:
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise BodyRefused(413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE)
+                    watchdog.cancel()  # the drain has its own bound
+                    drained = True
+                    if message.get("more_body", False):
+                        drained = await drain_body(receive, request.headers, limits, size)
+                    raise BodyRefused(
+                        413, f"Request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE, close=not drained
+                    )
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -94,7 +147,8 @@ async def read_body(request: Request, limits: LimitsConfig) -> bytes:
         if not expired:
             raise
         task.uncancel()
-        raise BodyRefused(408, "Request body was not received in time.", REQUEST_TIMEOUT) from None
+        # A slow client is not waited for twice: answer and close.
+        raise BodyRefused(408, "Request body was not received in time.", REQUEST_TIMEOUT, close=True) from None
     finally:
         watchdog.cancel()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

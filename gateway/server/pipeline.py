@@ -48,6 +48,7 @@ class PipelineResult:
     body: dict[str, Any]
     allow: str | None = None
     cache_control: str | None = None
+    close: bool = False  # send `Connection: close` (a refused body was left unread)
 
 
 @dataclass(slots=True)

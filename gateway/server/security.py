@@ -12,6 +12,7 @@ from gateway.config import SecurityConfig
 from gateway.errors import GraphQLErrorDict, error_dict
 
 CSRF_ERROR = "CSRF_ERROR"
+INVALID_CONTENT_TYPE_HEADER = "INVALID_CONTENT_TYPE_HEADER"
 CSRF_MESSAGE = (
     "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a "
     "'content-type' header (with a type that is not one of application/x-www-form-urlencoded, "
@@ -43,6 +44,29 @@ def csrf_blocked(content_type: bytes | None, preflighted: bool) -> bool:
 
 def csrf_error() -> GraphQLErrorDict:
     return error_dict(CSRF_MESSAGE, CSRF_ERROR)
+
+
+def unsupported_media_type(content_type: bytes | None) -> bool:
+    """True for a POST body declared as something that is not JSON (415), e.g. `application/xml`.
+
+    JSON types (`application/json`, `application/graphql-response+json`, any `+json`) are read;
+    no type and the simple types (which pass CSRF prevention only with a preflight header) are read
+    as JSON too, as before: only a type that says "this is something else" is refused.
+    """
+    if content_type is None or content_type == b"application/json":
+        return False
+    parsed = _MIME.fullmatch(content_type.strip().replace(b"\t", b" "))
+    if parsed is None:
+        return False  # not a MIME type at all: CSRF prevention decides, else JSON parsing does
+    media = parsed[1].lower()
+    return not (media == b"application/json" or media.endswith(b"+json") or media in _SIMPLE_TYPES)
+
+
+def unsupported_media_type_error() -> GraphQLErrorDict:
+    return error_dict(
+        "'content-type' header must be one of: \"application/json\" or \"application/graphql-response+json\".",
+        INVALID_CONTENT_TYPE_HEADER,
+    )
 
 
 def cors_middleware(config: SecurityConfig) -> list[Middleware]:
