@@ -116,6 +116,11 @@ class LifecycleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     watch_interval: float = Field(default=1.0, gt=0, description="Seconds between checks of `--supergraph PATH`.")
+    file_notifications: bool = Field(
+        default=True,
+        description="Also react to file-system notifications (watchfiles) on `--supergraph PATH`'s folder; "
+        "polling every `watch_interval` stays as the fallback.",
+    )
     poll_interval: float = Field(default=10.0, gt=0, description="Seconds between polls of `--supergraph-url`.")
     shutdown_delay: float = Field(default=5.0, ge=0, description="Seconds after SIGTERM before the listener closes.")
     drain_timeout: float = Field(default=30.0, ge=0, description="Seconds in-flight requests get after that.")

@@ -1,7 +1,8 @@
 """Lifecycle of a serving gateway: supergraph hot reload, readiness, graceful drain on SIGTERM.
 
-- Reload: `--supergraph PATH` is checked every `lifecycle.watch_interval` seconds (mtime and size,
-  then a content hash); `--supergraph-url URL` is polled every `lifecycle.poll_interval` seconds with
+- Reload: `--supergraph PATH` is checked on every file-system notification about its folder
+  (watchfiles, when `lifecycle.file_notifications`) and every `lifecycle.watch_interval` seconds as
+  the fallback (mtime and size, then a content hash); `--supergraph-url URL` is polled every `lifecycle.poll_interval` seconds with
   `If-None-Match`. A new supergraph that loads replaces the old one in one assignment
   (`GatewayState.load`): a request keeps the pipeline it started with. One that fails to load is
   refused: the old one stays, a log line and `fedgate_supergraph_reloads{result="refused"}` say so.
@@ -72,6 +73,9 @@ class Lifecycle:
         self._hash: str | None = None
         self._refused_hash: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # One check of the file at a time: a slow load of an older read must not land after a newer one.
+        self._file_lock = asyncio.Lock()
+        self.notifications = False  # True while file-system notifications are being received
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -95,6 +99,8 @@ class Lifecycle:
         """Start the watchers (called from the app's lifespan)."""
         if self._path is not None:
             self._tasks.append(asyncio.create_task(self._every(self.config.watch_interval, self.check_file)))
+            if self.config.file_notifications:
+                self._tasks.append(asyncio.create_task(self._notified()))
         if self._url is not None:
             self._tasks.append(asyncio.create_task(self._every(self.config.poll_interval, self.poll_url)))
 
@@ -123,6 +129,34 @@ class Lifecycle:
             except Exception:  # noqa: BLE001 - a watcher must outlive one bad check
                 log.exception("supergraph watcher failed")
 
+    async def _notified(self) -> None:
+        """Check the file on every change in its folder (watching the folder, not the file, also sees a
+        rename over it and a Kubernetes ConfigMap's symlink swap). Where notifications are unavailable
+        (no inotify, a network file system) this ends and the poll in `_every` carries on alone."""
+        assert self._path is not None
+        try:
+            from watchfiles import awatch
+        except ImportError:  # pragma: no cover - a dependency; polling still works without it
+            log.warning("watchfiles is not installed: polling %s every %.1fs", self._path, self.config.watch_interval)
+            return
+        directory = self._path.parent
+        try:
+            # `step`: how long a burst of events may stay quiet before it is handed over (ms);
+            # `debounce`: the longest a burst is held. Both small: reload latency is the point.
+            self.notifications = True
+            async for _changes in awatch(directory, debounce=100, step=10, recursive=False):
+                try:
+                    await self.check_file()
+                except Exception:  # noqa: BLE001 - a watcher must outlive one bad check
+                    log.exception("supergraph watcher failed")
+        except Exception as exc:  # noqa: BLE001 - notifications are an optimisation over polling
+            log.warning(
+                "file notifications for %s unavailable (%s): polling every %.1fs",
+                directory, exc, self.config.watch_interval,
+            )
+        finally:
+            self.notifications = False
+
     def _file_stat(self) -> tuple[int, int] | None:
         assert self._path is not None
         try:
@@ -133,6 +167,10 @@ class Lifecycle:
 
     async def check_file(self) -> bool:
         """Reload the watched file if it changed; True when a new supergraph was swapped in."""
+        async with self._file_lock:
+            return await self._check_file()
+
+    async def _check_file(self) -> bool:
         stat = self._file_stat()
         if stat is None or stat == self._stat:
             return False
