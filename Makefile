@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-test redis clean schema schema-check
+.PHONY: run test lint install install-test redis nginx k8s-tools clean schema schema-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ run: install
 redis:
 	scripts/ensure-redis.sh
 
+## nginx: make sure Debian's nginx exists (tests/cluster runs its own on a free port)
+nginx:
+	scripts/ensure-debian.sh nginx nginx-light
+
+## k8s-tools: kubectl (Debian's kubernetes-client), kubernetes-validate and checkov in .venv/k8s for tests/deploy
+k8s-tools:
+	scripts/ensure-k8s-tools.sh
+
 ## lint: ruff and mypy on gateway/ and subgraphs/
 lint: install-test
 	$(BIN)/ruff check gateway subgraphs
@@ -45,7 +53,7 @@ schema-check: install
 		{ echo "schema/supergraph.graphql is stale: run 'make schema' and commit it"; exit 1; }
 
 ## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
-test: install-test redis
+test: install-test redis nginx k8s-tools
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest

@@ -133,11 +133,29 @@ def test_gateways_serve_the_supergraph_with_routing_urls_pointing_at_containers(
         assert f"s#{url.rsplit('/', 1)[0]}/#http://${{{name.upper()}_HOST:-{name}}}:{SUBGRAPHS[name]}/#" in script
 
 
-def test_nginx_balances_both_replicas(compose):
+def test_nginx_renders_the_shared_template_for_both_replicas(compose):
     nginx = compose["services"]["nginx"]
     mounts = [v if isinstance(v, str) else f"{v['source']}:{v['target']}" for v in nginx["volumes"]]
-    assert any(m.split(":")[0].endswith("deploy/nginx.conf") for m in mounts)
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert any(
+        m.split(":")[0].endswith("deploy/nginx/fedgate.conf.template") and ":/etc/nginx/templates/" in m for m in mounts
+    ), "the nginx image renders only /etc/nginx/templates/*.template"
+    env = nginx["environment"]
+    assert env["NGINX_ENVSUBST_FILTER"] == "^FEDGATE_", "nginx's own $variables must survive envsubst"
     for name in GATEWAYS:
-        assert re.search(rf"server {name}:4000\b", conf)
-    assert "location = /nginx-health" in conf
+        assert re.search(rf"server {name}:4000\b", env["FEDGATE_UPSTREAM_SERVERS"])
+    template = (ROOT / "deploy" / "nginx" / "fedgate.conf.template").read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", template)) == {"FEDGATE_LISTEN", "FEDGATE_UPSTREAM_SERVERS"}
+    assert "location = /nginx-health" in template
+
+
+def test_gateways_share_redis_through_their_config(compose):
+    from gateway.config import load_config
+
+    config = load_config(ROOT / "deploy" / "compose" / "fedgate.yaml")
+    assert config.cache.backend == "redis" and config.cache.redis.url == "redis://redis:6379/0"
+    for name in GATEWAYS:
+        service = compose["services"][name]
+        assert service["command"] == ["--config", "/app/deploy/compose/fedgate.yaml"]
+        grace = service["stop_grace_period"]
+        seconds = float(grace.rstrip("s")) if isinstance(grace, str) else int(grace) / 1e9
+        assert seconds >= config.lifecycle.shutdown_delay + config.lifecycle.drain_timeout

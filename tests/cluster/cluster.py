@@ -1,0 +1,327 @@
+"""The pieces of a local fedgate cluster: nginx from deploy/nginx's template, replicas, Redis, a load.
+
+Everything runs on loopback ports, is started by the tests and stopped by pid:
+- `Nginx` renders `deploy/nginx/fedgate.conf.template` (the file docker-compose.yml mounts) with
+  the same `FEDGATE_` variables, wraps it in a top-level config whose pid file, logs and temp
+  paths live in a temp prefix, and runs Debian's nginx in the foreground;
+- `Replica` is one `fedgate serve` process that can be stopped with SIGTERM and started again
+  on its port (a rolling restart);
+- `Load` is a bounded, steady stream of GraphQL requests through nginx, run in threads, that
+  counts what it sent and every failure (transport error, non-200, or a GraphQL error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "cluster-invalidation-secret"
+KEY_PREFIX = "cluster:"
+TEMPLATE = ROOT / "deploy" / "nginx" / "fedgate.conf.template"
+# As docker-compose.yml sets them: a refused replica sits out 1 s, less than one replica's restart,
+# so a rolling restart never has nginx count every replica out at once.
+UPSTREAM_PARAMS = "max_fails=1 fail_timeout=1s"
+
+
+def render_nginx_template(listen: str, upstreams: list[str]) -> str:
+    """The template with its `${FEDGATE_*}` variables filled in, the way the nginx image's envsubst
+    does with NGINX_ENVSUBST_FILTER=^FEDGATE_: nginx's own `$variables` are left alone."""
+    servers = " ".join(f"server {u} {UPSTREAM_PARAMS};" for u in upstreams)
+    return string.Template(TEMPLATE.read_text()).safe_substitute(
+        FEDGATE_LISTEN=listen, FEDGATE_UPSTREAM_SERVERS=servers
+    )
+
+
+class Nginx:
+    """Debian's nginx in front of the replicas, with everything it writes under `prefix`."""
+
+    def __init__(self, prefix: Path, port: int, upstreams: list[str]) -> None:
+        binary = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+        if binary is None:
+            raise RuntimeError("nginx is not installed: run `make test` (it installs Debian's nginx)")
+        self.binary = binary
+        self.prefix = prefix
+        self.port = port
+        prefix.mkdir(parents=True, exist_ok=True)
+        (prefix / "fedgate.conf").write_text(render_nginx_template(f"127.0.0.1:{port}", upstreams))
+        temp = "\n".join(
+            f"    {kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        # As root, nginx would hand its workers to `nobody`, who cannot enter pytest's temp dirs.
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (prefix / "nginx.conf").write_text(
+            f"""{user}worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    log_format upstream '$status|$upstream_addr|$upstream_status';
+    access_log {prefix}/access.log upstream;
+{temp}
+    include {prefix}/fedgate.conf;
+}}
+"""
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def start(self) -> None:
+        conf = str(self.prefix / "nginx.conf")
+        check = subprocess.run(
+            [self.binary, "-t", "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", conf],
+            capture_output=True, text=True,
+        )
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx refused the rendered config:\n{check.stderr}")
+        self.process = subprocess.Popen(
+            [self.binary, "-p", str(self.prefix), "-e", str(self.prefix / "error.log"), "-c", conf,
+             "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.error_log()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/nginx-health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError(f"nginx did not answer: {self.error_log()}")
+
+    def error_log(self) -> str:
+        path = self.prefix / "error.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def served_by(self) -> dict[str, int]:
+        """Requests per upstream address that answered them, from the access log."""
+        counts: dict[str, int] = {}
+        path = self.prefix / "access.log"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            _, addrs, _ = line.split("|")
+            last = addrs.split(",")[-1].strip()  # after a retry: every address tried, the last answered
+            if last != "-":
+                counts[last] = counts.get(last, 0) + 1
+        return counts
+
+    def retried(self) -> int:
+        """Requests nginx passed to a second replica (the first refused, reset or failed)."""
+        path = self.prefix / "access.log"
+        return sum("," in line.split("|")[1] for line in path.read_text().splitlines()) if path.exists() else 0
+
+    def stop(self) -> None:
+        """SIGQUIT (graceful) by pid, SIGKILL if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, signal.SIGQUIT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+class Replica:
+    """One `fedgate serve` on a fixed port: stop (SIGTERM: drain) and start again."""
+
+    def __init__(self, name: str, port: int, supergraph: Path, config: Path, workdir: Path) -> None:
+        self.name = name
+        self.port = port
+        self.supergraph = supergraph
+        self.config = config
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the process and return once `/ready` is 200."""
+        fedgate = str(Path(sys.executable).with_name("fedgate"))
+        argv = [fedgate, "serve", "--supergraph", str(self.supergraph), "--config", str(self.config),
+                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} was not ready within {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM by pid (the gateway drains, then exits 0); SIGKILL after `timeout`."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+        return self.process.returncode
+
+    def restart(self) -> int | None:
+        code = self.stop()
+        self.start()
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample of this replica's `/metrics` (0 when absent)."""
+        text = httpx.get(f"{self.base_url}/metrics", timeout=5).text
+        want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+        for line in text.splitlines():
+            if line.startswith(want + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def post(self, body: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.url, json=body, timeout=10, **kwargs)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def apq_body(query: str, with_query: bool) -> dict[str, Any]:
+    """An Apollo automatic-persisted-query request: the hash, and the text when registering."""
+    body: dict[str, Any] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(query)}}}
+    if with_query:
+        body["query"] = query
+    return body
+
+
+LOAD_QUERIES = (
+    '{ order(id: "1") { id status total { cents currency } restaurant { name } } }',
+    '{ order(id: "2") { id status isPaid payment { status } delivery { status agent { name } } } }',
+    "{ orders(first: 3) { edges { node { id status isPaid } } } }",
+)
+# Sent as an Apollo client sends an APQ: the hash first, the text only when it is not known.
+LOAD_APQ_QUERY = '{ order(id: "3") { id status estimatedDeliveryMinutes restaurant { name averagePrepMinutes } } }'
+
+
+@dataclass
+class Load:
+    """A steady, bounded stream of queries through `url` from `threads` clients at about `rate` req/s."""
+
+    url: str
+    rate: float = 30.0
+    threads: int = 3
+    max_requests: int = 20_000
+    max_seconds: float = 240.0
+    sent: int = 0
+    failed: int = 0
+    apq_misses: int = 0
+    failures: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _workers: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for i in range(self.threads):
+            worker = threading.Thread(target=self._run, args=(i,), name=f"load-{i}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(30)
+
+    def _count(self, failure: str | None) -> None:
+        with self._lock:
+            self.sent += 1
+            if failure is not None:
+                self.failed += 1
+                if len(self.failures) < 20:
+                    self.failures.append(f"{time.strftime('%H:%M:%S')} {failure}")
+
+    def _run(self, index: int) -> None:
+        interval = self.threads / self.rate
+        deadline = time.monotonic() + self.max_seconds
+        step = index
+        with httpx.Client(timeout=15) as client:
+            next_at = time.monotonic()
+            while not self._stop.is_set() and time.monotonic() < deadline and self.sent < self.max_requests:
+                step += 1
+                try:
+                    failure = self._one(client, step)
+                except httpx.HTTPError as exc:
+                    failure = f"{type(exc).__name__}: {exc}"
+                self._count(failure)
+                next_at += interval
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def _one(self, client: httpx.Client, step: int) -> str | None:
+        if step % 4 == 3:
+            response = client.post(self.url, json=apq_body(LOAD_APQ_QUERY, with_query=False))
+            body = response.json() if response.status_code == 200 else None
+            codes = [e.get("extensions", {}).get("code") for e in (body or {}).get("errors", [])]
+            if "PERSISTED_QUERY_NOT_FOUND" in codes:
+                with self._lock:
+                    self.apq_misses += 1
+                response = client.post(self.url, json=apq_body(LOAD_APQ_QUERY, with_query=True))
+        else:
+            response = client.post(self.url, json={"query": LOAD_QUERIES[step % len(LOAD_QUERIES)]})
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}: {response.text[:200]}"
+        body = response.json()
+        if body.get("errors") or not body.get("data"):
+            return f"errors: {str(body)[:300]}"
+        return None
+
+
+@dataclass
+class Cluster:
+    """Everything tests/cluster started, and how many answers crossed replicas."""
+
+    redis: Any
+    subgraphs: dict[str, Any]
+    replicas: list[Replica]
+    nginx: Nginx
+    load: Load
+    workdir: Path
+    cross_replica_hits: int = 0
+
+    def hit(self, n: int = 1) -> None:
+        """Count `n` answers one replica gave from what another one cached."""
+        self.cross_replica_hits += n

@@ -1,0 +1,98 @@
+"""One local cluster for tests/cluster: Redis, the three subgraphs, three replicas, nginx, a steady load.
+
+Started once for the folder and stopped by pid at its end, where the load's counts are printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cache"))
+
+from cache_helpers import OwnRedis  # noqa: E402
+from cluster import KEY_PREFIX, ROOT, SECRET, Cluster, Load, Nginx, Replica  # noqa: E402
+
+# The root conftest's process helpers (plain functions; `from conftest import` could pick another folder's).
+_spec = importlib.util.spec_from_file_location("_fedgate_root_conftest", ROOT / "tests" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+_root = sys.modules.get(_spec.name) or importlib.util.module_from_spec(_spec)
+if _spec.name not in sys.modules:
+    sys.modules[_spec.name] = _root
+    _spec.loader.exec_module(_root)
+find_free_port = _root.find_free_port
+
+def _config(redis_url: str) -> str:
+    # The settings a user sets for replicas that share one Redis (docs/deploy.md); the drain
+    # delay is shorter than the 5 s default only to keep the rolling restart quick.
+    return f"""
+cache:
+  backend: redis
+  redis:
+    url: {redis_url}
+    key_prefix: "{KEY_PREFIX}"
+    timeout: 0.5
+    retry_after: 0.3
+  entities:
+    enabled: true
+    ttl: 300
+  invalidation:
+    secret: {SECRET}
+lifecycle:
+  shutdown_delay: 1.0
+  drain_timeout: 10
+"""
+
+
+@pytest.fixture(scope="package")
+def cluster(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    subgraph_stack_factory: Callable[[Path], dict[str, Any]],
+) -> Iterator[Cluster]:
+    workdir = tmp_path_factory.mktemp("cluster")
+    redis = OwnRedis(workdir)
+    redis.start()
+    started: list[Any] = []
+    try:
+        subgraphs = subgraph_stack_factory(workdir / "subgraphs")
+        started.extend(subgraphs.values())
+        sdl = (ROOT / "schema" / "supergraph.graphql").read_text()
+        for name, port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
+            sdl = sdl.replace(f"http://127.0.0.1:{port}/", f"{subgraphs[name].base_url}/")
+        supergraph = workdir / "supergraph.graphql"
+        supergraph.write_text(sdl)
+        config = workdir / "fedgate.yaml"
+        config.write_text(_config(redis.url))
+        replicas = [Replica(f"gateway-{i}", find_free_port(), supergraph, config, workdir) for i in (1, 2, 3)]
+        for replica in replicas:
+            replica.start()
+            started.append(replica)
+        nginx = Nginx(workdir / "nginx", find_free_port(), [f"127.0.0.1:{r.port}" for r in replicas])
+        nginx.start()
+        started.append(nginx)
+        load = Load(nginx.url)
+        load.start()
+        cluster = Cluster(redis, subgraphs, replicas, nginx, load, workdir)
+        yield cluster
+        load.stop()
+        counts = (
+            f"[cluster] load through nginx: sent {load.sent}, failed {load.failed}, "
+            f"APQ hashes re-sent with their text {load.apq_misses}; cross-replica hits {cluster.cross_replica_hits}; "
+            f"answered per replica {nginx.served_by()}; passed to a second replica by nginx {nginx.retried()}"
+        )
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            print("\n" + counts)
+        assert load.failed == 0, f"client requests failed between tests: {load.failures}"
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+        redis.kill()
