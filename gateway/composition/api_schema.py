@@ -1,16 +1,22 @@
-"""The API schema of a supergraph: what clients see (no @inaccessible elements, no join/link machinery)."""
+"""The API schema of a supergraph: what clients see (no @inaccessible elements, no join/link machinery).
+
+One builder for `fedgate check` and for serving (the supergraph loader), reading directive names through
+`links.read_links`, so an `@inaccessible` imported under another name (`@federation__inaccessible`, an
+`import: [{name, as}]` alias) hides exactly what the plain one does.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from graphql import (
     DirectiveDefinitionNode,
     DocumentNode,
-    EnumTypeDefinitionNode,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
+    NamedTypeNode,
     ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
     TypeDefinitionNode,
@@ -18,61 +24,123 @@ from graphql import (
     build_ast_schema,
     parse,
 )
+from graphql.language import TypeNode
 
-_SPEC_DIRECTIVES = ("link", "tag", "inaccessible")
-_KEPT_DIRECTIVES = ("deprecated", "specifiedBy", "oneOf")
+from .links import LinkedNames, read_links, schema_directives
+
+# Specs whose machinery (directives, types) never reaches the API schema.
+MACHINERY_SPECS = frozenset(
+    {
+        "link",
+        "core",
+        "join",
+        "inaccessible",
+        "tag",
+        "authenticated",
+        "requiresScopes",
+        "policy",
+        "context",
+        "cost",
+        "listSize",
+        "cacheTag",
+        "connect",
+    }
+)
 
 
-def _inaccessible(node: Any) -> bool:
-    return any(d.name.value == "inaccessible" for d in getattr(node, "directives", None) or ())
+def _has_directive(node: Any, name: str) -> bool:
+    return any(d.name.value == name for d in (getattr(node, "directives", None) or ()))
 
 
-def _keep(directives: Any) -> tuple:
-    return tuple(d for d in directives or () if d.name.value in _KEPT_DIRECTIVES)
+def named_type(t: TypeNode) -> str:
+    """The named type under list and non-null wrappers."""
+    while not isinstance(t, NamedTypeNode):
+        t = t.type  # type: ignore[attr-defined]
+    return t.name.value
 
 
-def _copy(node: Any, **changes: Any) -> Any:
-    kw = {k: getattr(node, k) for k in node.keys if k != "loc"}
-    kw.update(changes)
-    kw["loc"] = node.loc
-    return node.__class__(**kw)
+def is_machinery(names: LinkedNames, name: str) -> bool:
+    """True when a directive or type `name` belongs to a spec the API schema leaves out."""
+    return names.owned_by(name, MACHINERY_SPECS)
 
 
-def api_document(supergraph_sdl: str) -> DocumentNode:
-    """The supergraph document reduced to the API schema's definitions (locations kept)."""
-    doc = parse(supergraph_sdl)
-    defs: list[Any] = []
-    for d in doc.definitions:
-        if isinstance(d, SchemaDefinitionNode):
-            defs.append(_copy(d, directives=()))
-        elif isinstance(d, DirectiveDefinitionNode):
-            if not d.name.value.startswith("join__") and d.name.value not in _SPEC_DIRECTIVES:
-                defs.append(d)
-        elif isinstance(d, TypeDefinitionNode):
-            name = d.name.value
-            if name.startswith(("join__", "link__")) or _inaccessible(d):
+def _strip(node: Any, names: LinkedNames, inaccessible: str | None) -> Any:
+    """A copy of a definition node without machinery directives (and without inaccessible parts unless
+    `inaccessible` is None)."""
+    kwargs: dict[str, Any] = {}
+    if getattr(node, "directives", None) is not None:
+        kwargs["directives"] = tuple(d for d in node.directives if not is_machinery(names, d.name.value))
+    for attr in ("fields", "values", "arguments"):
+        children = getattr(node, attr, None)
+        if children is None:
+            continue
+        kept = []
+        for child in children:
+            if inaccessible is not None and _has_directive(child, inaccessible):
                 continue
-            changes: dict[str, Any] = {"directives": _keep(d.directives)}
-            if isinstance(d, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode | InputObjectTypeDefinitionNode):
-                fields = []
-                for f in d.fields or ():
-                    if _inaccessible(f):
-                        continue
-                    fc: dict[str, Any] = {"directives": _keep(f.directives)}
-                    if hasattr(f, "arguments"):
-                        fc["arguments"] = tuple(_copy(a, directives=_keep(a.directives))
-                                                for a in f.arguments or () if not _inaccessible(a))
-                    fields.append(_copy(f, **fc))
-                changes["fields"] = tuple(fields)
-            elif isinstance(d, EnumTypeDefinitionNode):
-                changes["values"] = tuple(_copy(v, directives=_keep(v.directives))
-                                          for v in d.values or () if not _inaccessible(v))
-            elif isinstance(d, UnionTypeDefinitionNode):
-                changes["types"] = d.types
-            defs.append(_copy(d, **changes))
+            kept.append(_strip(child, names, inaccessible))
+        kwargs[attr] = tuple(kept)
+    return dataclasses.replace(node, **kwargs) if kwargs else node
+
+
+def _drop_removed_refs(node: Any, removed: set[str]) -> Any:
+    """Remove fields, arguments, members and interfaces that point at removed (inaccessible) types."""
+    if not removed:
+        return node
+    if isinstance(node, ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode):
+        fields = []
+        for f in node.fields or ():
+            if named_type(f.type) in removed:
+                continue
+            if f.arguments and any(named_type(a.type) in removed for a in f.arguments):
+                f = dataclasses.replace(f, arguments=tuple(a for a in f.arguments if named_type(a.type) not in removed))
+            fields.append(f)
+        if not fields:
+            return None
+        interfaces = tuple(i for i in node.interfaces or () if i.name.value not in removed)
+        return dataclasses.replace(node, interfaces=interfaces, fields=tuple(fields))
+    if isinstance(node, UnionTypeDefinitionNode):
+        members = tuple(t for t in node.types or () if t.name.value not in removed)
+        return dataclasses.replace(node, types=members) if members else None
+    if isinstance(node, InputObjectTypeDefinitionNode):
+        return dataclasses.replace(node, fields=tuple(f for f in node.fields or () if named_type(f.type) not in removed))
+    return node
+
+
+def schema_document(doc: DocumentNode, names: LinkedNames, *, api: bool) -> DocumentNode:
+    """The supergraph document without join/link machinery; with `api`, also without what is
+    `@inaccessible` (and what only reaches it): the API schema's definitions."""
+    inaccessible = names.directive("inaccessible") if api else None
+    removed: set[str] = set()
+    if inaccessible is not None:
+        for definition in doc.definitions:
+            if isinstance(definition, TypeDefinitionNode) and _has_directive(definition, inaccessible):
+                removed.add(definition.name.value)
+    defs: list[Any] = []
+    for definition in doc.definitions:
+        if isinstance(definition, DirectiveDefinitionNode):
+            if not is_machinery(names, definition.name.value):
+                defs.append(definition)
+        elif isinstance(definition, SchemaDefinitionNode):
+            defs.append(dataclasses.replace(definition, directives=()))
+        elif isinstance(definition, TypeDefinitionNode):
+            name = definition.name.value
+            if is_machinery(names, name) or name in removed:
+                continue
+            stripped = _drop_removed_refs(_strip(definition, names, inaccessible), removed)
+            if stripped is not None:
+                defs.append(stripped)
+        else:
+            defs.append(definition)
     return DocumentNode(definitions=tuple(defs))
+
+
+def api_schema_of(doc: DocumentNode, names: LinkedNames | None = None) -> GraphQLSchema:
+    """The API schema of a parsed supergraph document (`names`: its links, read when not given)."""
+    names = names if names is not None else read_links(schema_directives(doc))
+    return build_ast_schema(schema_document(doc, names, api=True), assume_valid_sdl=True)
 
 
 def api_schema(supergraph_sdl: str) -> GraphQLSchema:
     """Build the API schema of a supergraph SDL."""
-    return build_ast_schema(api_document(supergraph_sdl), assume_valid_sdl=True)
+    return api_schema_of(parse(supergraph_sdl, no_location=True))

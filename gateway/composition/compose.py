@@ -9,7 +9,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLSyntaxError, NamedTypeNode, NameNode, parse
 
 from .errors import CompositionError, CompositionResult, SourceLocation
-from .links import resolve_links
+from .links import resolve_links, schema_directives
 from .merge import Merger
 from .printer import print_supergraph
 from .subgraph import OBJECT, ROOT_NAMES, SType, Subgraph, build_subgraph, rename_type
@@ -22,16 +22,6 @@ class SubgraphInput:
     name: str
     url: str
     sdl: str | DocumentNode
-
-
-def _schema_directive_nodes(doc: DocumentNode) -> list:
-    from graphql import SchemaDefinitionNode, SchemaExtensionNode
-
-    out: list = []
-    for d in doc.definitions:
-        if isinstance(d, SchemaDefinitionNode | SchemaExtensionNode):
-            out.extend(d.directives or ())
-    return out
 
 
 def load_subgraph(inp: SubgraphInput) -> tuple[Subgraph | None, list[CompositionError]]:
@@ -47,7 +37,7 @@ def load_subgraph(inp: SubgraphInput) -> tuple[Subgraph | None, list[Composition
             doc = parse(inp.sdl)
         except GraphQLSyntaxError as e:
             return None, [CompositionError("INVALID_GRAPHQL", f"[{name}] {e.message}", [name])]
-    links = resolve_links(name, _schema_directive_nodes(doc))
+    links = resolve_links(name, schema_directives(doc))
     if links.errors:
         return None, links.errors
     sub = build_subgraph(name, inp.url, doc, links)

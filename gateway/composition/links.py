@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from graphql import (
     ConstDirectiveNode,
     DirectiveNode,
+    DocumentNode,
     ListValueNode,
     ObjectValueNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
     StringValueNode,
     ValueNode,
 )
@@ -18,6 +22,7 @@ from .errors import CompositionError
 
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 LINK_IDENTITY = "https://specs.apollo.dev/link"
+APOLLO_SPECS = "https://specs.apollo.dev/"
 
 # Directives each federation version adds (internals-js/src/specs/federationSpec.ts).
 _FED_ADDITIONS: dict[int, tuple[str, ...]] = {
@@ -65,6 +70,90 @@ class Link:
     def name_in_schema(self) -> str:
         return self.alias or self.spec_name
 
+    def directive_name(self, name: str) -> str:
+        """The name the schema uses for this spec's directive `@name` (link spec v1.0, as Apollo's
+        `directiveNameInSchemaForCoreArguments`): the import's alias, else `name` itself when imported,
+        else the spec's own directive under the spec's name, else `<name in schema>__<name>`."""
+        for original, local in self.imports:
+            if original == "@" + name:
+                return local.lstrip("@")
+        if name == self.spec_name:
+            return self.name_in_schema
+        return f"{self.name_in_schema}__{name}"
+
+    def owns(self, name: str) -> bool:
+        """True when the directive or type `name` of a schema belongs to this spec (its machinery)."""
+        prefix = self.name_in_schema
+        if name == prefix or name.startswith(prefix + "__"):
+            return True
+        return any(local.lstrip("@") == name for _, local in self.imports)
+
+
+class LinkedNames:
+    """How one schema names the elements of the specs it links with `@link` (or `@core`, in the older
+    supergraphs): the single reader of those names for composition, the supergraph loader, the API
+    schema and authorization."""
+
+    __slots__ = ("by_spec", "links")
+
+    def __init__(self, links: list[Link]) -> None:
+        self.links = links
+        self.by_spec: dict[str, Link] = {}
+        for link in links:
+            if link.identity.startswith(APOLLO_SPECS):
+                self.by_spec.setdefault(link.spec_name, link)
+
+    def version(self, spec: str) -> tuple[int, int] | None:
+        """The linked version of an Apollo spec (`join`, `inaccessible`...), None when not linked."""
+        link = self.by_spec.get(spec)
+        return link.version if link is not None else None
+
+    def directive(self, spec: str, name: str | None = None) -> str:
+        """The schema's name for directive `@name` of `spec` (`name` None: the spec's own directive, e.g.
+        `@inaccessible`); the default name when the spec is not linked."""
+        name = name or spec
+        link = self.by_spec.get(spec)
+        if link is not None:
+            return link.directive_name(name)
+        return spec if name == spec else f"{spec}__{name}"
+
+    def linked_directive(self, spec: str, name: str | None = None) -> str | None:
+        """As `directive`, but None when the schema does not link `spec`."""
+        return self.directive(spec, name) if spec in self.by_spec else None
+
+    def owned_by(self, name: str, specs: frozenset[str]) -> bool:
+        """True when the directive or type `name` belongs to one of `specs` (linked or by default name)."""
+        for spec in specs:
+            link = self.by_spec.get(spec)
+            if link is not None:
+                if link.owns(name):
+                    return True
+            elif name == spec or name.startswith(spec + "__"):
+                return True
+        return False
+
+
+def read_links(directives: Iterable[DirectiveNode]) -> LinkedNames:
+    """The `@link`/`@core` applications among a schema's directives, read leniently (a malformed link is
+    skipped: composition reports those, see `resolve_links`)."""
+    ignored: list[CompositionError] = []
+    links: list[Link] = []
+    for d in directives:
+        if d.name.value in ("link", "core"):
+            link = _parse_link("", d, ignored)
+            if link is not None:
+                links.append(link)
+    return LinkedNames(links)
+
+
+def schema_directives(doc: DocumentNode) -> list[ConstDirectiveNode]:
+    """The directives applied to `schema` and `extend schema` in a document (where links live)."""
+    out: list[ConstDirectiveNode] = []
+    for d in doc.definitions:
+        if isinstance(d, SchemaDefinitionNode | SchemaExtensionNode):
+            out.extend(d.directives or ())
+    return out
+
 
 @dataclass(slots=True)
 class LinkResolution:
@@ -88,7 +177,8 @@ def _str(value: ValueNode | None) -> str | None:
 
 def _parse_link(subgraph: str, directive: DirectiveNode, errors: list[CompositionError]) -> Link | None:
     args = {a.name.value: a.value for a in directive.arguments or ()}
-    url = _str(args.get("url"))
+    # `@core(feature:)` is the link spec's predecessor, still found in federation 1 supergraphs.
+    url = _str(args.get("url") if directive.name.value == "link" else args.get("feature"))
     if url is None:
         errors.append(CompositionError(
             "INVALID_LINK_DIRECTIVE_USAGE",

@@ -46,6 +46,7 @@ from graphql import (
 from graphql.language import ListValueNode, StringValueNode, Visitor
 
 from gateway.cache.memory import LRU
+from gateway.composition.links import read_links, schema_directives
 from gateway.config import AuthConfig
 from gateway.errors import GraphQLErrorDict, error_dict
 
@@ -53,8 +54,6 @@ log = logging.getLogger("fedgate.auth")
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 UNAUTHORIZED_FIELD_OR_TYPE = "UNAUTHORIZED_FIELD_OR_TYPE"
-_AUTHENTICATED_SPEC = "https://specs.apollo.dev/authenticated/"
-_SCOPES_SPEC = "https://specs.apollo.dev/requiresScopes/"
 
 
 class AuthError(Exception):
@@ -223,26 +222,6 @@ class Requirement:
         return Requirement(self.authenticated or other.authenticated, scopes)
 
 
-def _link_names(doc: DocumentNode) -> tuple[str | None, str | None]:
-    """Local names of @authenticated and @requiresScopes, from the schema's @link applications."""
-    auth_name = scopes_name = None
-    for definition in doc.definitions:
-        for directive in getattr(definition, "directives", None) or ():
-            if directive.name.value != "link":
-                continue
-            args = {a.name.value: a.value for a in directive.arguments or ()}
-            url = args.get("url")
-            alias = args.get("as")
-            if not isinstance(url, StringValueNode):
-                continue
-            local = alias.value if isinstance(alias, StringValueNode) else None
-            if url.value.startswith(_AUTHENTICATED_SPEC):
-                auth_name = local or "authenticated"
-            elif url.value.startswith(_SCOPES_SPEC):
-                scopes_name = local or "requiresScopes"
-    return auth_name, scopes_name
-
-
 def _requirement(directives: Any, auth_name: str | None, scopes_name: str | None) -> Requirement | None:
     req: Requirement | None = None
     for d in directives or ():
@@ -264,7 +243,9 @@ def _requirement(directives: Any, auth_name: str | None, scopes_name: str | None
 def read_requirements(sdl: str) -> tuple[dict[str, Requirement], dict[tuple[str, str], Requirement]]:
     """(type name -> requirement, (type, field) -> requirement) from the supergraph SDL."""
     doc = parse(sdl, no_location=True)
-    auth_name, scopes_name = _link_names(doc)
+    names = read_links(schema_directives(doc))
+    auth_name = names.linked_directive("authenticated")
+    scopes_name = names.linked_directive("requiresScopes")
     types: dict[str, Requirement] = {}
     fields: dict[tuple[str, str], Requirement] = {}
     if auth_name is None and scopes_name is None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -12,7 +10,6 @@ from typing import Any
 from graphql import (
     ArgumentNode,
     BooleanValueNode,
-    DirectiveDefinitionNode,
     DirectiveNode,
     DocumentNode,
     EnumTypeDefinitionNode,
@@ -23,43 +20,27 @@ from graphql import (
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     ListValueNode,
-    NamedTypeNode,
     ObjectTypeDefinitionNode,
     OperationDefinitionNode,
     ScalarTypeDefinitionNode,
-    SchemaDefinitionNode,
     SelectionSetNode,
     StringValueNode,
     TypeDefinitionNode,
     UnionTypeDefinitionNode,
     build_ast_schema,
     parse,
+    print_ast,
     print_type,
 )
-from graphql.language import TypeNode
+
+from gateway.composition.api_schema import is_machinery, named_type, schema_document
+from gateway.composition.links import LinkedNames, read_links, schema_directives
 
 from .errors import SupergraphError
 from .model import FieldMeta, JoinField, JoinType, TypeMeta
 from .schema import Supergraph
 
-_SPEC_URL = re.compile(r"^https://specs\.apollo\.dev/([a-zA-Z_]+)/v(\d+)\.(\d+)$")
 _SUPPORTED_JOIN = {(0, 1), (0, 2), (0, 3), (0, 4), (0, 5)}
-# Features whose machinery (directives, types) never reaches the API schema.
-_MACHINERY_FEATURES = {
-    "link",
-    "core",
-    "join",
-    "inaccessible",
-    "tag",
-    "authenticated",
-    "requiresScopes",
-    "policy",
-    "context",
-    "cost",
-    "listSize",
-    "cacheTag",
-    "connect",
-}
 
 
 @lru_cache(maxsize=4096)
@@ -88,53 +69,17 @@ def _value(arg: ArgumentNode) -> Any:
     return getattr(v, "value", None)
 
 
-class _Names:
-    """Names the supergraph uses for each spec's directives (a `@link(as:)` may rename them)."""
-
-    def __init__(self) -> None:
-        self.prefix: dict[str, str] = {}  # feature -> name in schema
-        self.versions: dict[str, tuple[int, int]] = {}
-
-    def directive(self, feature: str, name: str | None = None) -> str:
-        base = self.prefix.get(feature, feature)
-        return base if name is None else f"{base}__{name}"
-
-    def is_machinery(self, name: str) -> bool:
-        for feature in _MACHINERY_FEATURES:
-            base = self.prefix.get(feature, feature)
-            if name == base or name.startswith(base + "__"):
-                return True
-        return False
-
-
-def _read_links(doc: DocumentNode) -> _Names:
-    names = _Names()
-    found = False
-    for definition in doc.definitions:
-        if not isinstance(definition, SchemaDefinitionNode):
-            continue
-        for d in definition.directives or ():
-            if d.name.value not in ("link", "core"):
-                continue
-            args = _args(d)
-            url = args.get("url") or args.get("feature")
-            if not isinstance(url, str):
-                continue
-            m = _SPEC_URL.match(url)
-            if not m:
-                continue
-            feature = m.group(1)
-            names.prefix[feature] = args.get("as") or feature
-            names.versions[feature] = (int(m.group(2)), int(m.group(3)))
-            found = True
-    if not found or "join" not in names.versions:
+def _read_links(doc: DocumentNode) -> LinkedNames:
+    names = read_links(schema_directives(doc))
+    join = names.version("join")
+    if join is None:
         raise SupergraphError(
             "SUPERGRAPH_INVALID",
             "not a supergraph: the schema has no @link (or @core) to the join spec "
             "(https://specs.apollo.dev/join/v0.x)",
         )
-    if names.versions["join"] not in _SUPPORTED_JOIN:
-        major, minor = names.versions["join"]
+    if join not in _SUPPORTED_JOIN:
+        major, minor = join
         raise SupergraphError(
             "SUPERGRAPH_UNSUPPORTED",
             f"unsupported join spec version v{major}.{minor} (supported: v0.1 to v0.5)",
@@ -142,100 +87,12 @@ def _read_links(doc: DocumentNode) -> _Names:
     return names
 
 
-def _copy(node: Any, **changes: Any) -> Any:
-    """A copy of a (frozen) AST node with some attributes changed."""
-    return dataclasses.replace(node, **changes)
-
-
 def _has_directive(node: Any, name: str) -> bool:
     return any(d.name.value == name for d in (getattr(node, "directives", None) or ()))
 
 
-def _strip(node: Any, names: _Names, drop_inaccessible: bool) -> Any:
-    """A copy of a definition node without machinery directives (and inaccessible parts if asked)."""
-    inacc = names.directive("inaccessible")
-    kwargs: dict[str, Any] = {}
-    if getattr(node, "directives", None) is not None:
-        kwargs["directives"] = tuple(d for d in node.directives if not names.is_machinery(d.name.value))
-    for attr in ("fields", "values", "arguments"):
-        children = getattr(node, attr, None)
-        if children is None:
-            continue
-        kept = []
-        for child in children:
-            if drop_inaccessible and _has_directive(child, inacc):
-                continue
-            kept.append(_strip(child, names, drop_inaccessible))
-        kwargs[attr] = tuple(kept)
-    return _copy(node, **kwargs) if kwargs else node
-
-
-def _named(t: TypeNode) -> str:
-    while not isinstance(t, NamedTypeNode):
-        t = t.type  # type: ignore[attr-defined]
-    return t.name.value
-
-
-def _type_str(t: TypeNode) -> str:
-    from graphql import print_ast
-
-    return print_ast(t)
-
-
-def _build_schema(doc: DocumentNode, names: _Names, api: bool) -> GraphQLSchema:
-    inacc = names.directive("inaccessible")
-    removed: set[str] = set()
-    if api:
-        for definition in doc.definitions:
-            if isinstance(definition, TypeDefinitionNode) and _has_directive(definition, inacc):
-                removed.add(definition.name.value)
-    defs: list[Any] = []
-    for definition in doc.definitions:
-        if isinstance(definition, DirectiveDefinitionNode):
-            if names.is_machinery(definition.name.value):
-                continue
-            defs.append(definition)
-            continue
-        if isinstance(definition, SchemaDefinitionNode):
-            defs.append(_copy(definition, directives=()))
-            continue
-        if isinstance(definition, TypeDefinitionNode):
-            name = definition.name.value
-            if names.is_machinery(name) or name in removed:
-                continue
-            stripped = _strip(definition, names, api)
-            if api:
-                stripped = _drop_removed_refs(stripped, removed)
-                if stripped is None:
-                    continue
-            defs.append(stripped)
-            continue
-        defs.append(definition)
-    return build_ast_schema(DocumentNode(definitions=tuple(defs)), assume_valid_sdl=True)
-
-
-def _drop_removed_refs(node: Any, removed: set[str]) -> Any:
-    """Remove fields, arguments, members and interfaces that point at removed (inaccessible) types."""
-    if not removed:
-        return node
-    if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
-        fields = []
-        for f in node.fields or ():
-            if _named(f.type) in removed:
-                continue
-            if f.arguments and any(_named(a.type) in removed for a in f.arguments):
-                f = _copy(f, arguments=tuple(a for a in f.arguments if _named(a.type) not in removed))
-            fields.append(f)
-        if not fields:
-            return None
-        interfaces = tuple(i for i in node.interfaces or () if i.name.value not in removed)
-        return _copy(node, interfaces=interfaces, fields=tuple(fields))
-    if isinstance(node, UnionTypeDefinitionNode):
-        members = tuple(t for t in node.types or () if t.name.value not in removed)
-        return _copy(node, types=members) if members else None
-    if isinstance(node, InputObjectTypeDefinitionNode):
-        return _copy(node, fields=tuple(f for f in node.fields or () if _named(f.type) not in removed))
-    return node
+def _build_schema(doc: DocumentNode, names: LinkedNames, api: bool) -> GraphQLSchema:
+    return build_ast_schema(schema_document(doc, names, api=api), assume_valid_sdl=True)
 
 
 def _kind(node: TypeDefinitionNode) -> str:
@@ -267,7 +124,8 @@ def load_supergraph(sdl: str) -> Supergraph:
     except GraphQLError as exc:
         raise SupergraphError("SUPERGRAPH_INVALID", f"supergraph SDL does not parse: {exc.message}") from exc
     names = _read_links(doc)
-    join = names.versions["join"]
+    join = names.version("join")
+    assert join is not None
 
     # Subgraphs: join__Graph enum values.
     graph_enum = names.directive("join", "Graph")
@@ -322,7 +180,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         if not isinstance(definition, TypeDefinitionNode):
             continue
         tname = definition.name.value
-        if names.is_machinery(tname):
+        if is_machinery(names, tname):
             continue
         meta = TypeMeta(name=tname, kind=_kind(definition), inaccessible=_has_directive(definition, inacc))
         owner: str | None = None
@@ -420,7 +278,7 @@ def _field_set(fields: str, where: str) -> SelectionSetNode:
 def _field_meta(
     fnode: Any,
     tname: str,
-    names: _Names,
+    names: LinkedNames,
     d_field: str,
     graph_of: Any,
     type_graphs: frozenset[str],
@@ -431,8 +289,8 @@ def _field_meta(
     meta = FieldMeta(
         name=fname,
         parent=tname,
-        type_str=_type_str(fnode.type),
-        named_type=_named(fnode.type),
+        type_str=print_ast(fnode.type),
+        named_type=named_type(fnode.type),
         inaccessible=_has_directive(fnode, names.directive("inaccessible")),
     )
     for args in _directives(fnode, d_field):
