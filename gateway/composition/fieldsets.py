@@ -8,6 +8,7 @@ from graphql import FieldNode, GraphQLError, InlineFragmentNode, OperationDefini
 from graphql.language.parser import Parser
 
 from .subgraph import INTERFACE, OBJECT, UNION, SField, Subgraph, named_type
+from .values import print_directive, print_value
 
 
 def parse_field_set(fields: str) -> SelectionSetNode:
@@ -31,8 +32,6 @@ def parse_field_set(fields: str) -> SelectionSetNode:
 
 def print_selected_field(node: FieldNode) -> str:
     """A selected field as operations.ts `Field.toString` prints it: `alias: name(arg: value) @dir`."""
-    from .merge import print_directive, print_value  # merge imports this module
-
     args = ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in node.arguments or ())
     shown = (f"{node.alias.value}: " if node.alias else "") + node.name.value + (f"({args})" if args else "")
     return shown + "".join(" " + print_directive(d) for d in node.directives or ())

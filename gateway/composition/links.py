@@ -19,6 +19,7 @@ from graphql import (
 )
 
 from .errors import CompositionError
+from .values import print_value
 
 FEDERATION_IDENTITY = "https://specs.apollo.dev/federation"
 LINK_IDENTITY = "https://specs.apollo.dev/link"
@@ -204,7 +205,6 @@ def _parse_link(subgraph: str, directive: DirectiveNode, errors: list[Compositio
                 name = _str(fields.get("name"))
                 as_ = _str(fields.get("as"))
                 if unknown or name is None:
-                    from .merge import print_value
 
                     what = f'Unknown field "{unknown[0]}"' if unknown else 'Missing "name" field'
                     errors.append(CompositionError(

@@ -13,7 +13,6 @@ from graphql import (
     StringValueNode,
     TypeNode,
     ValueNode,
-    print_ast,
 )
 
 from .contexts import parse_context
@@ -43,6 +42,7 @@ from .subgraph import (
     named_type,
     type_str,
 )
+from .values import gql_string, print_directive, print_value, value_key
 
 Sources = dict[int, Any]
 
@@ -71,42 +71,6 @@ def graph_enum_names(names: list[str]) -> dict[str, str]:
             for i, n in enumerate(ns):
                 out[n] = f"{s}_{i + 1}"
     return out
-
-
-def gql_string(s: str) -> str:
-    return print_ast(StringValueNode(value=s))
-
-
-def print_value(v: ValueNode) -> str:
-    """Print a value the way Apollo's valueToString does: `{a: 1}`, `[1, 2]`, plain (non-block) strings."""
-    from graphql import ListValueNode, ObjectValueNode
-
-    if isinstance(v, StringValueNode):
-        return gql_string(v.value)
-    if isinstance(v, ListValueNode):
-        return "[" + ", ".join(print_value(x) for x in v.values) + "]"
-    if isinstance(v, ObjectValueNode):
-        return "{" + ", ".join(f"{f.name.value}: {print_value(f.value)}" for f in v.fields) + "}"
-    return print_ast(v)
-
-
-def print_directive(node: Any) -> str:
-    """`@name(arg: value, ...)` with Apollo's value printing."""
-    args = ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in node.arguments or ())
-    return f"@{node.name.value}({args})" if args else f"@{node.name.value}"
-
-
-def value_key(v: ValueNode | None) -> str | None:
-    """Structural identity of a value (order of object fields ignored)."""
-    if v is None:
-        return None
-    from graphql import ListValueNode, ObjectValueNode
-
-    if isinstance(v, ObjectValueNode):
-        return "{" + ",".join(sorted(f"{f.name.value}:{value_key(f.value)}" for f in v.fields)) + "}"
-    if isinstance(v, ListValueNode):
-        return "[" + ",".join(str(value_key(x)) for x in v.values) + "]"
-    return print_ast(v)
 
 
 class _FieldMergeContext:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from .merge import gql_string, print_value
 from .model import MArgument, MDirective, MDirectiveDef, MField, MType, Supergraph
 from .subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, SCALAR, UNION, type_str
+from .values import gql_string, print_value
 
 INDENT = "  "
 # Name @inaccessible is printed under, per print (subgraphs may rename it, e.g. `@federation__inaccessible`).

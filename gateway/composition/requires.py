@@ -15,6 +15,7 @@ from .fieldsets import parse_field_set
 from .model import MField, MType, Supergraph
 from .reporter import subgraph_names
 from .subgraph import INTERFACE, OBJECT, SArgument, Subgraph, named_type
+from .values import print_directive
 
 
 class _Problem(Exception):
@@ -70,7 +71,6 @@ def _missing_arguments(sg: Supergraph, t: MType, ss: SelectionSetNode) -> None:
 
 def check_requires_on_supergraph(subs: list[Subgraph], sg: Supergraph) -> list[CompositionError]:
     """REQUIRES_INVALID_FIELDS for @requires selections whose arguments do not fit the merged fields."""
-    from .merge import print_directive
 
     errors: list[CompositionError] = []
     for i, sub in enumerate(subs):

@@ -22,6 +22,7 @@ from .merge import Merger
 from .model import MField, MType, Supergraph
 from .reporter import join_strings
 from .subgraph import ENUM, INPUT_OBJECT, INTERFACE, OBJECT, SCALAR, UNION, SField, Subgraph, named_type
+from .values import print_value
 
 Ctx = tuple[tuple[str, "Ctx"], ...]  # provided fields: (name, nested) pairs
 
@@ -57,7 +58,6 @@ def print_selection(sel: SelectionSetNode) -> str:
         if isinstance(x, FieldNode):
             text = x.name.value
             if x.arguments:
-                from .merge import print_value
 
                 text += "(" + ", ".join(f"{a.name.value}: {print_value(a.value)}" for a in x.arguments) + ")"
             if x.selection_set is not None:

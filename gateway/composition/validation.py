@@ -23,7 +23,6 @@ from .contexts import check_contexts
 from .errors import CompositionError
 from .fieldsets import parse_field_set, print_selected_field
 from .links import federation_directives
-from .merge import print_directive, print_value
 from .metadata import Metadata
 from .subgraph import (
     BUILTIN_DIRECTIVES,
@@ -39,6 +38,7 @@ from .subgraph import (
     named_type,
     type_str,
 )
+from .values import print_directive, print_value
 
 _KIND_NAMES = {INTERFACE: "Interface", UNION: "Union", OBJECT: "Object"}
 
