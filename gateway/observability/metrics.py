@@ -55,7 +55,7 @@ SUBGRAPH_REQUESTS = Counter(
     registry=REGISTRY,
 )
 
-# --- requests and subgraph fetches (gateway/server/guard.py, gateway/observability/instrument.py)
+# --- requests and subgraph fetches (gateway/server/guard.py, gateway/transport/instrumented.py)
 # These are counted on every request, so they are plain lists updated from the event loop (no
 # locks, no label lookups) and turned into Prometheus families only when /metrics is scraped.
 _SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

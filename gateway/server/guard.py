@@ -31,7 +31,6 @@ from gateway.config import GatewayConfig
 from gateway.errors import error_dict
 from gateway.observability import metrics
 from gateway.observability.context import CURRENT, RequestInfo
-from gateway.observability.instrument import InstrumentedTransport
 from gateway.observability.logging import access_log, configure_logging
 from gateway.observability.tracing import Tracing
 from gateway.server.auth import AuthError, Authorization, JwtVerifier, apply_denied
@@ -48,6 +47,7 @@ from gateway.server.security import (
     unsupported_media_type_error,
 )
 from gateway.transport import Transport
+from gateway.transport.instrumented import InstrumentedTransport
 
 log = logging.getLogger("fedgate.server")
 

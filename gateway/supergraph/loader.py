@@ -37,7 +37,7 @@ from gateway.composition.api_schema import is_machinery, named_type, schema_docu
 from gateway.composition.links import LinkedNames, read_links, schema_directives
 
 from .errors import SupergraphError
-from .model import FieldMeta, JoinField, JoinType, TypeMeta
+from .model import FieldMeta, JoinField, JoinType, TypeMeta, label_view
 from .schema import Supergraph
 
 _SUPPORTED_JOIN = {(0, 1), (0, 2), (0, 3), (0, 4), (0, 5)}
@@ -344,16 +344,6 @@ def _field_meta(
     meta.resolvable_base = frozenset(resolvable)
     meta.resolvable_in = label_view(meta, frozenset())
     return meta
-
-
-def label_view(meta: FieldMeta, active: frozenset[str]) -> frozenset[str]:
-    """Subgraphs resolving the field when the progressive-override labels in `active` are on."""
-    if not meta.label_rules:
-        return meta.resolvable_base
-    return frozenset(
-        g for g in meta.resolvable_base
-        if g not in meta.label_rules or (meta.label_rules[g][0] in active) == meta.label_rules[g][1]
-    )
 
 
 def describe_type(schema: GraphQLSchema, name: str) -> str:

@@ -76,3 +76,13 @@ class TypeMeta:
             for jt in self.join_types
             if jt.graph == graph and jt.key_selection is not None and (jt.resolvable or not resolvable_only)
         ]
+
+
+def label_view(meta: FieldMeta, active: frozenset[str]) -> frozenset[str]:
+    """Subgraphs resolving the field when the progressive-override labels in `active` are on."""
+    if not meta.label_rules:
+        return meta.resolvable_base
+    return frozenset(
+        g for g in meta.resolvable_base
+        if g not in meta.label_rules or (meta.label_rules[g][0] in active) == meta.label_rules[g][1]
+    )

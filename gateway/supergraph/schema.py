@@ -8,7 +8,7 @@ from functools import cached_property
 
 from graphql import GraphQLSchema, is_abstract_type
 
-from .model import FieldMeta, TypeMeta
+from .model import FieldMeta, TypeMeta, label_view
 
 
 @dataclass(eq=False)
@@ -36,8 +36,6 @@ class Supergraph:
             return self
         got = self._variants.get(active)
         if got is None:
-            from .loader import label_view
-
             types = dict(self.types)
             for name, meta in self.types.items():
                 labeled = {f: m for f, m in meta.fields.items() if m.label_rules}

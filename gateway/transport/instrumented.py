@@ -10,7 +10,7 @@ from typing import Any
 from gateway.observability import metrics
 from gateway.observability.context import CURRENT, RequestInfo
 from gateway.observability.tracing import Tracing
-from gateway.transport import SubgraphResponse, Transport
+from gateway.transport.client import SubgraphResponse, Transport
 
 
 class InstrumentedTransport:
