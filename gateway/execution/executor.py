@@ -37,6 +37,7 @@ from gateway.planning.nodes import (
     ParallelNode,
     PlanNode,
     SequenceNode,
+    SubscriptionNode,
 )
 from gateway.transport import Transport, TransportError
 
@@ -77,6 +78,36 @@ class Executor:
         run = _Run(self, prepared, variables, headers, cache)
         if prepared.plan is not None and prepared.plan.node is not None:
             await run.node(prepared.plan.node)
+        return self._respond(run, prepared, variables, raw_variables)
+
+    async def execute_event(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any],
+        event: Mapping[str, Any],
+        headers: Mapping[str, str] | None = None,
+        cache: Any = None,
+    ) -> dict[str, Any]:
+        """The response for one event of a subscription: `event` is what the primary fetch's stream sent
+        (`data`/`errors`); the plan's `rest` runs on it, then the event is shaped like a query answer."""
+        plan = prepared.plan
+        if prepared.plan_error is not None or plan is None or not isinstance(plan.node, SubscriptionNode):
+            return {"data": None, "errors": [prepared.plan_error or error_dict("Not a subscription.", INTERNAL_SERVER_ERROR)]}
+        run = _Run(self, prepared, variables, headers, cache)
+        primary = plan.node.primary
+        raw_errors = event.get("errors") or []
+        run.merge_root(primary, prepared.fetches[id(primary)], event.get("data"), raw_errors if type(raw_errors) is list else [raw_errors])
+        if plan.node.rest is not None and run.data:
+            await run.node(plan.node.rest)
+        return self._respond(run, prepared, variables, None)
+
+    def _respond(
+        self,
+        run: _Run,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any],
+        raw_variables: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
         introspection = None
         if prepared.introspection_document is not None:
             introspection = self._introspect(prepared, raw_variables, run.errors)
@@ -256,6 +287,10 @@ class _Run:
             data, raw_errors = await self.cache.fetch_root(self, node, fetch)
         else:
             data, raw_errors = await self._send(node, self._body(fetch, None))
+        self.merge_root(node, fetch, data, raw_errors)
+
+    def merge_root(self, node: FetchNode, fetch: PreparedFetch, data: Any, raw_errors: list[Any]) -> None:
+        """Merge one root fetch's answer (or one subscription event) into the response data."""
         if raw_errors:
             self._add_errors(
                 fetch.service_name, raw_errors, failed_at=failure_paths(node.operation) if data is None else None

@@ -247,8 +247,6 @@ def prepare_operation(
         raise GatewayRequestError(
             [error_dict(f"Schema is not configured for {operation.operation.value}s.", GRAPHQL_VALIDATION_FAILED)]
         )
-    if operation.operation == OperationType.SUBSCRIPTION:
-        raise GatewayRequestError([error_dict("Subscriptions are not supported.", GRAPHQL_VALIDATION_FAILED)])
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
     introspection_document = None

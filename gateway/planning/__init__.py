@@ -9,6 +9,7 @@ from .nodes import (
     PlanNode,
     QueryPlan,
     SequenceNode,
+    SubscriptionNode,
     print_plan,
 )
 from .planner import build_query_plan, select_operation
@@ -22,6 +23,7 @@ __all__ = [
     "PlanningError",
     "QueryPlan",
     "SequenceNode",
+    "SubscriptionNode",
     "build_query_plan",
     "print_plan",
     "select_operation",

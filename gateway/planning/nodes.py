@@ -129,7 +129,16 @@ class ConditionNode:
     else_clause: PlanNode | None
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class SubscriptionNode:
+    """A subscription: `primary` opens the stream in the subgraph owning the root field; `rest` runs
+    once per event on that event's data (entity fetches to the other subgraphs), as Apollo's node."""
+
+    primary: FetchNode
+    rest: PlanNode | None
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode | SubscriptionNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +166,9 @@ def iter_fetches(node: PlanNode | None) -> Iterator[FetchNode]:
     elif isinstance(node, ConditionNode):
         yield from iter_fetches(node.if_clause)
         yield from iter_fetches(node.else_clause)
+    elif isinstance(node, SubscriptionNode):
+        yield node.primary
+        yield from iter_fetches(node.rest)
 
 
 # --- printer (Apollo's queryPlanSerializer) ---
@@ -235,7 +247,24 @@ def _print_node(node: PlanNode, indent: str) -> list[str]:
             lines.append(f"{inner}}}")
         lines.append(f"{indent}}},")
         return lines
+    if isinstance(node, SubscriptionNode):
+        # Apollo's serializer closes the blocks inside Primary and Rest without a trailing comma.
+        lines = [f"{indent}Subscription {{", f"{inner}Primary: {{"]
+        lines.extend(_unterminated(_print_node(node.primary, inner + "  ")))
+        lines.append(f"{inner}}},")
+        if node.rest is not None:
+            lines.append(f"{inner}Rest: {{")
+            lines.extend(_unterminated(_print_node(node.rest, inner + "  ")))
+            lines.append(f"{inner}}}")
+        lines.append(f"{indent}}},")
+        return lines
     raise TypeError(f"unknown plan node {node!r}")
+
+
+def _unterminated(lines: list[str]) -> list[str]:
+    if lines and lines[-1].endswith("},"):
+        lines[-1] = lines[-1][:-1]
+    return lines
 
 
 def print_plan(plan: QueryPlan) -> str:

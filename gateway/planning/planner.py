@@ -10,7 +10,7 @@ from ..supergraph import Supergraph
 from .assemble import Assembler
 from .builder import Builder
 from .errors import PlanningError
-from .nodes import QueryPlan, iter_fetches
+from .nodes import FetchNode, PlanNode, QueryPlan, SequenceNode, SubscriptionNode, iter_fetches
 from .normalize import Normalizer
 
 
@@ -40,8 +40,6 @@ def build_query_plan(
     root = {"query": schema.query_type, "mutation": schema.mutation_type, "subscription": schema.subscription_type}[kind]
     if root is None:
         raise PlanningError("QUERY_PLANNING_FAILED", f"the schema has no {kind} type")
-    if kind == "subscription":
-        raise PlanningError("QUERY_PLANNING_FAILED", "subscriptions are not supported yet")
     sel = Normalizer(supergraph, fragments).selection(root.name, op.selection_set)
     builder = Builder(supergraph, kind)
     try:
@@ -49,6 +47,24 @@ def build_query_plan(
     except RecursionError as exc:
         raise PlanningError("QUERY_PLANNING_FAILED", "the operation is too deep to plan") from exc
     node = Assembler(builder, op).build(builder.groups)
+    if kind == "subscription":
+        node = _subscription(node)
     plan = QueryPlan(node)
     object.__setattr__(plan, "fetch_count", sum(1 for _ in iter_fetches(node)))
     return plan
+
+
+def _subscription(node: PlanNode | None) -> SubscriptionNode:
+    """Split a subscription's plan into the fetch that opens the stream and what runs per event.
+
+    The root field lives in exactly one subgraph (composition forbids shareable subscription
+    fields), so the plan starts with that subgraph's fetch; everything after it depends on it.
+    """
+    first, rest = node, None
+    if isinstance(node, SequenceNode):
+        first = node.nodes[0]
+        tail = node.nodes[1:]
+        rest = tail[0] if len(tail) == 1 and isinstance(tail[0], SequenceNode) else SequenceNode(tail)
+    if not isinstance(first, FetchNode) or first.operation_kind != "subscription":
+        raise PlanningError("QUERY_PLANNING_FAILED", "a subscription must start with one fetch of its root field")
+    return SubscriptionNode(first, rest)

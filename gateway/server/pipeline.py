@@ -23,6 +23,7 @@ from gateway.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     METHOD_NOT_ALLOWED,
+    SUBSCRIPTION_TRANSPORT_REQUIRED,
     GatewayRequestError,
     GraphQLErrorDict,
     error_dict,
@@ -209,6 +210,13 @@ class Pipeline:
                     },
                     allow="POST",
                 )
+            if prepared.kind == OperationType.SUBSCRIPTION:
+                # As Router without a streaming accept header: the answer would be a stream.
+                message = (
+                    "Subscriptions need a streaming transport: a WebSocket with the graphql-transport-ws "
+                    "protocol, or `accept: text/event-stream` (GraphQL over SSE)."
+                )
+                return PipelineResult(406, {"errors": [error_dict(message, SUBSCRIPTION_TRANSPORT_REQUIRED)]})
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
             return PipelineResult(exc.status, {"errors": exc.errors})

@@ -16,6 +16,7 @@ from gateway.planning.nodes import (
     RequiresSelection,
     Rewrite,
     SequenceNode,
+    SubscriptionNode,
     TypeCondition,
     ValueSetter,
 )
@@ -82,6 +83,8 @@ def _node(node: PlanNode | None) -> dict[str, Any] | None:
             "ifClause": _node(node.if_clause),
             "elseClause": _node(node.else_clause),
         }
+    if isinstance(node, SubscriptionNode):
+        return {"kind": "Subscription", "primary": _node(node.primary), "rest": _node(node.rest)}
     raise TypeError(f"unknown plan node {node!r}")
 
 
