@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from subgraphs.common.app import create_app
+from subgraphs.common.broker import Broker, MemoryBroker, make_broker
 from subgraphs.common.cli import run
 from subgraphs.common.db import Database
 from subgraphs.common.errors import (
@@ -17,6 +18,8 @@ from subgraphs.common.peers import OrdersPeer
 
 __all__ = [
     "BAD_USER_INPUT",
+    "Broker",
+    "MemoryBroker",
     "INVALID_STATUS_TRANSITION",
     "NOT_FOUND",
     "SERVICE_UNAVAILABLE",
@@ -26,6 +29,7 @@ __all__ = [
     "SubgraphError",
     "create_app",
     "load_sdl",
+    "make_broker",
     "make_subgraph_schema",
     "run",
 ]

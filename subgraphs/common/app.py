@@ -7,11 +7,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from ariadne.asgi import GraphQL
+from ariadne.asgi.handlers import GraphQLTransportWSHandler
+from ariadne.contrib.sse import GraphQLHTTPSSEHandler
 from graphql import GraphQLSchema
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from subgraphs.common.db import Database
 from subgraphs.common.errors import SubgraphError
@@ -56,11 +58,20 @@ def create_app(
         await db.read(lambda conn: conn.execute("SELECT 1").fetchone())
         return JSONResponse({"status": "ok", "subgraph": name})
 
-    graphql_app = GraphQL(schema, debug=False, logger=_LOGGER_NAME)
+    # Subscriptions: graphql-transport-ws on the same path, and GraphQL over SSE for POSTs that
+    # accept text/event-stream (what fedgate uses upstream, per subgraph).
+    graphql_app = GraphQL(
+        schema,
+        debug=False,
+        logger=_LOGGER_NAME,
+        http_handler=GraphQLHTTPSSEHandler(),
+        websocket_handler=GraphQLTransportWSHandler(),
+    )
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from subgraphs.common import Database, OrdersPeer, create_app
+from subgraphs.common import Database, OrdersPeer, create_app, make_broker
 from subgraphs.delivery.resolvers import build_schema
 from subgraphs.delivery.store import DeliveryStore, setup
 
@@ -13,4 +13,7 @@ def create_delivery_app(db_path: str) -> Starlette:
     """The delivery subgraph over the SQLite file at `db_path`; reads orders from ORDERS_URL."""
     db = Database(db_path, setup)
     orders = OrdersPeer()
-    return create_app("delivery", build_schema(DeliveryStore(db), orders), db, on_shutdown=[orders.close])
+    events = make_broker("delivery")
+    return create_app(
+        "delivery", build_schema(DeliveryStore(db), orders, events), db, on_shutdown=[orders.close, events.close]
+    )

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from typing import Any
 
-from ariadne import MutationType, ObjectType, QueryType
+from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from subgraphs.common import (
     BAD_USER_INPUT,
     INVALID_STATUS_TRANSITION,
+    NOT_FOUND,
+    Broker,
     OrdersPeer,
     SubgraphError,
     load_sdl,
     make_subgraph_schema,
 )
 from subgraphs.delivery.store import DeliveryStore
+
+# Broker topic of the positions agents report (`reportAgentLocation` -> `agentLocation`).
+AGENT_LOCATION_TOPIC = "agent-location"
 
 # Key under which an Order entity carries its prefetched delivery (or None).
 _DELIVERY = "_delivery"
@@ -34,10 +41,19 @@ def _city(order: dict[str, Any]) -> str:
     return city
 
 
-def build_schema(store: DeliveryStore, orders: OrdersPeer) -> GraphQLSchema:
-    """The delivery subgraph's executable schema."""
+async def _existing_delivery(store: DeliveryStore, delivery_id: str) -> dict[str, Any]:
+    found = (await store.deliveries_by_ids([delivery_id]))[0]
+    if found is None:
+        raise SubgraphError(NOT_FOUND, f"delivery {delivery_id} does not exist")
+    return found
+
+
+def build_schema(store: DeliveryStore, orders: OrdersPeer, events: Broker | None = None) -> GraphQLSchema:
+    """The delivery subgraph's executable schema; `events` carries agent positions to subscribers."""
     query = QueryType()
     mutation = MutationType()
+    subscription = SubscriptionType()
+    location = ObjectType("AgentLocation")
     order = ObjectType("Order")
     agent = ObjectType("Agent")
     delivery = ObjectType("Delivery")
@@ -99,6 +115,40 @@ def build_schema(store: DeliveryStore, orders: OrdersPeer) -> GraphQLSchema:
     async def resolve_complete(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
         return await store.complete(id)
 
+    @mutation.field("reportAgentLocation")
+    async def resolve_report_location(
+        _: Any, _info: GraphQLResolveInfo, deliveryId: str, latitude: float, longitude: float
+    ) -> dict[str, Any]:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise SubgraphError(BAD_USER_INPUT, "latitude must be within [-90, 90] and longitude within [-180, 180]")
+        found = await _existing_delivery(store, deliveryId)
+        if found["status"] != "ASSIGNED":
+            raise SubgraphError(INVALID_STATUS_TRANSITION, f"delivery {deliveryId} is {found['status']}")
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        event = {"delivery": found, "latitude": latitude, "longitude": longitude, "at": at}
+        if events is not None:
+            await events.publish(AGENT_LOCATION_TOPIC, event)
+        return event
+
+    @subscription.source("agentLocation")
+    async def agent_location_source(
+        _: Any, _info: GraphQLResolveInfo, deliveryId: str
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        await _existing_delivery(store, deliveryId)  # an unknown id is an error, not a silent stream
+        if events is None:
+            return
+        async for event in events.subscribe(AGENT_LOCATION_TOPIC):
+            if event["delivery"]["id"] == str(deliveryId):
+                yield event
+
+    @subscription.field("agentLocation")
+    def resolve_agent_location(event: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:
+        return event
+
+    @location.field("agent")
+    async def resolve_location_agent(obj: dict[str, Any], _info: GraphQLResolveInfo) -> dict[str, Any] | None:
+        return (await store.agents_by_ids([obj["delivery"]["agentId"]]))[0]
+
     async def load_orders(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
         deliveries = await store.deliveries_by_order([str(r.get("id")) for r in reps])
         entities = [{**r, _DELIVERY: deliveries.get(str(r.get("id")))} for r in reps]
@@ -121,7 +171,7 @@ def build_schema(store: DeliveryStore, orders: OrdersPeer) -> GraphQLSchema:
 
     return make_subgraph_schema(
         load_sdl("delivery"),
-        [query, mutation, order, agent, delivery, restaurant],
+        [query, mutation, subscription, location, order, agent, delivery, restaurant],
         {
             "Order": load_orders,
             "Delivery": load_deliveries,

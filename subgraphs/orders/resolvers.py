@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
-from ariadne import MutationType, ObjectType, QueryType
+from ariadne import MutationType, ObjectType, QueryType, SubscriptionType
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from subgraphs.common import load_sdl, make_subgraph_schema
-from subgraphs.orders.store import OrdersStore
+from subgraphs.orders.store import ORDER_STATUS_TOPIC, OrdersStore
 
 
 def build_schema(store: OrdersStore) -> GraphQLSchema:
     """The orders subgraph's executable schema."""
     query = QueryType()
     mutation = MutationType()
+    subscription = SubscriptionType()
     customer = ObjectType("Customer")
     restaurant = ObjectType("Restaurant")
 
@@ -64,6 +66,20 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
     async def resolve_cancel(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
         return await store.transition(id, "cancel")
 
+    @subscription.source("orderStatusChanged")
+    async def order_status_source(
+        _: Any, _info: GraphQLResolveInfo, id: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        if store.events is None:
+            return
+        async for order in store.events.subscribe(ORDER_STATUS_TOPIC):
+            if id is None or order.get("id") == str(id):
+                yield order
+
+    @subscription.field("orderStatusChanged")
+    def resolve_order_status_changed(order: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:
+        return order
+
     async def load_orders(reps: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
         # An id that does not exist resolves to null, as federation expects, not to an error.
         return await store.orders_by_ids([str(r.get("id")) for r in reps])
@@ -76,6 +92,6 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
 
     return make_subgraph_schema(
         load_sdl("orders"),
-        [query, mutation, customer, restaurant],
+        [query, mutation, subscription, customer, restaurant],
         {"Order": load_orders, "Customer": load_customers, "Restaurant": load_restaurants},
     )

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from subgraphs.common import BAD_USER_INPUT, INVALID_STATUS_TRANSITION, NOT_FOUND, Database, SubgraphError
+from subgraphs.common.broker import Broker
 from subgraphs.common.errors import parse_id
 
 CURRENCY = "EUR"
+ORDER_STATUS_TOPIC = "order-status"
 MAX_PAGE = 100
 MAX_QUANTITY = 50
 
@@ -229,8 +231,16 @@ def _get_order(conn: sqlite3.Connection, order_id: int) -> dict[str, Any]:
 class OrdersStore:
     """Every read and write the orders resolvers need."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: Broker | None = None) -> None:
         self.db = db
+        self.events = events
+
+    async def status_changed(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The one place an order's new status is announced: `orderStatusChanged` subscribers get
+        the order as it is right after the change (topic ORDER_STATUS_TOPIC of the broker)."""
+        if self.events is not None:
+            await self.events.publish(ORDER_STATUS_TOPIC, order)
+        return order
 
     async def orders_by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
         """Orders in the order of `ids`; None for an id that does not exist."""
@@ -376,7 +386,7 @@ class OrdersStore:
             conn.execute("UPDATE orders SET total_cents = ? WHERE id = ?", (total, order_id))
             return _get_order(conn, order_id)
 
-        return await self.db.write(write)
+        return await self.status_changed(await self.db.write(write))
 
     async def transition(self, raw_id: str, action: str) -> dict[str, Any]:
         """Apply `approve` or `cancel` to an order, or fail with NOT_FOUND / INVALID_STATUS_TRANSITION."""
@@ -394,4 +404,4 @@ class OrdersStore:
             conn.execute("UPDATE orders SET status = ? WHERE id = ?", (to, order_id))
             return _get_order(conn, order_id)
 
-        return await self.db.write(write)
+        return await self.status_changed(await self.db.write(write))
