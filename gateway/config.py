@@ -400,6 +400,48 @@ class TelemetryConfig(BaseModel):
     tracing: TracingConfig = Field(default_factory=lambda: TracingConfig())
 
 
+class SubgraphSubscriptionConfig(BaseModel):
+    """How the gateway opens a subscription stream to one subgraph."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: Literal["ws", "sse"] = Field(
+        default="ws", description="`ws`: graphql-transport-ws over a WebSocket; `sse`: GraphQL over SSE (POST)."
+    )
+    url: str | None = Field(
+        default=None, description="Stream URL (None: the subgraph's routing URL, `http` becoming `ws` for `ws`)."
+    )
+
+
+class SubscriptionsConfig(BaseModel):
+    """Subscriptions on `/graphql`: graphql-transport-ws and SSE to clients, streams to subgraphs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Accept subscriptions (WebSocket and SSE).")
+    max_per_connection: int = Field(default=100, gt=0, description="Active subscriptions on one WebSocket.")
+    max_total: int = Field(default=10_000, gt=0, description="Active subscriptions in this process.")
+    init_timeout: float = Field(default=10.0, gt=0, description="Seconds a WebSocket gets to send `connection_init` (4408).")
+    heartbeat_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between pings to clients (WebSocket `ping`, SSE comment) and subgraphs."
+    )
+    heartbeat_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds without a message from a pinged peer before its socket is closed."
+    )
+    idle_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds a WebSocket with no active subscription stays open (None: forever)."
+    )
+    deduplicate: bool = Field(
+        default=True, description="Identical subgraph subscriptions (document, variables, headers) share one stream."
+    )
+    all: SubgraphSubscriptionConfig = Field(default_factory=lambda: SubgraphSubscriptionConfig())
+    subgraphs: dict[str, SubgraphSubscriptionConfig] = Field(default_factory=dict)
+
+    def for_subgraph(self, name: str) -> SubgraphSubscriptionConfig:
+        """The settings for subgraph `name` (its own entry, else `all`)."""
+        return self.subgraphs.get(name, self.all)
+
+
 class GatewayConfig(BaseModel):
     """The whole of fedgate.yaml."""
 
@@ -429,6 +471,7 @@ class GatewayConfig(BaseModel):
     telemetry: TelemetryConfig = Field(default_factory=lambda: TelemetryConfig())
     cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
     lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
+    subscriptions: SubscriptionsConfig = Field(default_factory=lambda: SubscriptionsConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
@@ -116,4 +116,43 @@ REGISTRY.register(SUBGRAPH_FETCHES)  # type: ignore[arg-type]
 IN_FLIGHT = Gauge("fedgate_requests_in_flight", "GraphQL requests being handled now (read at scrape time).", registry=REGISTRY)
 PLAN_CACHE_SIZE = Gauge(
     "fedgate_plan_cache_size", "Operations held planned in memory (read at scrape time).", registry=REGISTRY
+)
+
+# --- subscriptions (gateway/subscriptions/)
+SUBSCRIPTION_CONNECTIONS = Gauge(
+    "fedgate_subscription_connections",
+    "Open subscription connections from clients, by transport (ws, sse).",
+    ["transport"],
+    registry=REGISTRY,
+)
+SUBSCRIPTIONS_ACTIVE = Gauge(
+    "fedgate_subscriptions_active",
+    "Client subscriptions running now, by the subgraph owning their root field.",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_UPSTREAMS = Gauge(
+    "fedgate_subscription_upstreams",
+    "Streams open to subgraphs now (fewer than active subscriptions when deduplicated).",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_EVENTS_IN = Counter(
+    "fedgate_subscription_events_in",
+    "Events received from subgraph streams.",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_EVENTS_OUT = Counter(
+    "fedgate_subscription_events_out",
+    "Events sent to clients, after the rest of the plan ran on them.",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_EVENT_SECONDS = Histogram(
+    "fedgate_subscription_event_duration_seconds",
+    "Seconds from an event's arrival from a subgraph to its response being ready (the per-event plan run).",
+    ["subgraph"],
+    buckets=_SECONDS,
+    registry=REGISTRY,
 )

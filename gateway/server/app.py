@@ -11,7 +11,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway.cache import Caches, PersistedQueryError
 from gateway.cache.apq import PERSISTED_QUERY_NOT_FOUND
@@ -22,6 +22,8 @@ from gateway.execution import Planner, SupergraphView
 from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.pipeline import Pipeline, PipelineResult
+from gateway.server.streaming import Streaming
+from gateway.subscriptions import wants_event_stream
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
@@ -39,10 +41,13 @@ class GatewayState:
         self.transport = transport
         self.pipeline: Pipeline | None = None
         self.caches: Caches | None = None
+        self.streaming: Streaming | None = None
 
     def load(self, supergraph: SupergraphView) -> None:
-        """Serve `supergraph` from now on (fresh operation caches)."""
+        """Serve `supergraph` from now on (fresh operation caches); subscriptions it no longer serves end."""
         self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches)
+        if self.streaming is not None:
+            self.streaming.service.reloaded(supergraph)
 
 
 def _media_type(request: Request) -> str:
@@ -94,7 +99,9 @@ def create_app(
     state.caches = caches
     if supergraph is not None:
         state.load(supergraph)
+    streaming = state.streaming = Streaming(state, guard)
     lifecycle = Lifecycle(state, config.lifecycle)
+    lifecycle.on_drain.append(streaming.service.begin_shutdown)
 
     async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
         pipeline = state.pipeline
@@ -127,6 +134,7 @@ def create_app(
         return _respond(request, guard.after(result))
 
     async def graphql_post(request: Request) -> Response:
+        sse = wants_event_stream(request.headers.get("accept", ""))
         body = await guard.read_body(request)
         if isinstance(body, PipelineResult):
             return _respond(request, body)
@@ -136,6 +144,8 @@ def create_app(
             return _error_response(request, 400, "Request body is not valid JSON.")
         if not isinstance(payload, dict):
             return _error_response(request, 400, "Request body must be a JSON object.")
+        if sse:
+            return await streaming.sse(request, payload)
         return await run(request, payload, allow_mutations=True)
 
     async def graphql_get(request: Request) -> Response:
@@ -148,6 +158,8 @@ def create_app(
                 payload["variables"] = orjson.loads(raw_variables)
             except orjson.JSONDecodeError:
                 return _error_response(request, 400, "`variables` is not valid JSON.")
+        if wants_event_stream(request.headers.get("accept", "")):
+            return await streaming.sse(request, payload)
         return await run(request, payload, allow_mutations=False)
 
     async def health(request: Request) -> Response:
@@ -167,6 +179,7 @@ def create_app(
             await caches.plans.load(state.pipeline.supergraph)  # a new replica starts with the others' plans
         yield
         await lifecycle.stop()
+        await streaming.service.aclose()
         await caches.aclose()
         aclose = getattr(client, "aclose", None)
         if owns_transport and aclose is not None:
@@ -176,6 +189,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql_post, methods=["POST"]),
             Route("/graphql", graphql_get, methods=["GET"]),
+            WebSocketRoute("/graphql", streaming.websocket),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", guard.metrics, methods=["GET"]),
             Route("/ready", lifecycle.ready, methods=["GET"]),

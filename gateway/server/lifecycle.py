@@ -76,6 +76,8 @@ class Lifecycle:
         # One check of the file at a time: a slow load of an older read must not land after a newer one.
         self._file_lock = asyncio.Lock()
         self.notifications = False  # True while file-system notifications are being received
+        # Called (from the signal handler) when draining starts: subscriptions complete and close.
+        self.on_drain: list[Callable[[], None]] = []
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -117,6 +119,8 @@ class Lifecycle:
         """From now on `/ready` answers 503 and responses close their connection."""
         if not self.draining:
             self.draining = True
+            for hook in self.on_drain:
+                hook()
             log.info("draining: /ready is 503, the listener closes in %.1fs", self.config.shutdown_delay)
 
     # -- reload ---------------------------------------------------------------------------------
