@@ -12,8 +12,10 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from gateway.errors import INTERNAL_SERVER_ERROR, GraphQLErrorDict, error_dict
+from gateway.planning import print_plan
 from gateway.server.auth import AuthError
 from gateway.server.guard import Guard
+from gateway.server.query_plan_json import plan_to_json
 from gateway.subscriptions import SubscriptionService, serve_sse, serve_websocket
 from gateway.subscriptions.service import PipelineView
 
@@ -73,6 +75,13 @@ class ServerGate:
             return {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]}
         body: dict[str, Any] = self.guard.after(result).body
         return body
+
+    def plan_extension(self, headers: Mapping[str, str], prepared: Any) -> dict[str, Any] | None:
+        if not self.state.config.expose_query_plan or prepared.plan is None:
+            return None
+        if headers.get("apollo-expose-query-plan", "").lower() != "true":
+            return None
+        return {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
 
     def upstream_headers(self, service: str, headers: Mapping[str, str]) -> dict[str, str]:
         if self.guard.rules.empty:

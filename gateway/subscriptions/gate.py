@@ -30,6 +30,10 @@ class Gate(Protocol):
         """Run a query or mutation sent over a subscription transport; the GraphQL response body."""
         ...
 
+    def plan_extension(self, headers: Mapping[str, str], prepared: Any) -> dict[str, Any] | None:
+        """`extensions.apolloQueryPlan` for the first event when the client asked for it, else None."""
+        ...
+
     def upstream_headers(self, service: str, headers: Mapping[str, str]) -> dict[str, str]:
         """The client headers the header rules forward to subgraph `service`."""
         ...

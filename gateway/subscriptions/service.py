@@ -91,6 +91,7 @@ class ClientSubscription:
         self._worker: asyncio.Task[None] | None = None
         self.upstream: Upstream | None = None
         self.closed = False
+        self.plan_extension: dict[str, Any] | None = None  # sent with the first event
         self._events_out = metrics.SUBSCRIPTION_EVENTS_OUT.labels(self.subgraph)
         self._latency = metrics.SUBSCRIPTION_EVENT_SECONDS.labels(self.subgraph)
 
@@ -139,6 +140,9 @@ class ClientSubscription:
                 except Exception:  # noqa: BLE001 - one bad event is an error event, the stream goes on
                     log.exception("subscription event failed")
                     response = {"data": None, "errors": [error_dict("Internal error while executing an event.", "INTERNAL_SERVER_ERROR")]}
+                if self.plan_extension is not None:
+                    response.setdefault("extensions", {})["apolloQueryPlan"] = self.plan_extension
+                    self.plan_extension = None
                 self._latency.observe(time.perf_counter() - received)
                 self._events_out.inc()
                 await self._outbox.put(("next", response))
@@ -221,6 +225,7 @@ class SubscriptionService:
         client_headers: Mapping[str, str] | None = None,
         connection: Connection | None = None,
         upstream_headers: Mapping[str, str] | None = None,
+        plan_extension: dict[str, Any] | None = None,
     ) -> ClientSubscription:
         """Start `prepared` (a subscription); SubscriptionError when it cannot start."""
         if prepared.kind != OperationType.SUBSCRIPTION:
@@ -251,6 +256,7 @@ class SubscriptionService:
                 429,
             )
         sub = ClientSubscription(self, pipeline, prepared, variables, client_headers, connection)
+        sub.plan_extension = plan_extension
         routing_url = pipeline.supergraph.subgraph_urls.get(sub.subgraph)
         if routing_url is None:
             raise SubscriptionError.of(f"No URL for subgraph '{sub.subgraph}'.", SUBGRAPH_UNAVAILABLE)

@@ -112,6 +112,7 @@ async def serve_sse(
             headers,
             None,
             gate.upstream_headers(primary.service_name, headers),
+            gate.plan_extension(headers, prepared),
         )
     except SubscriptionError as exc:
         return _json(exc.status, {"errors": exc.errors})

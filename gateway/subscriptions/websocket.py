@@ -236,7 +236,15 @@ class _Socket:
             self.gate.upstream_headers(service_name.service_name, self.headers) if service_name is not None else {}
         )
         try:
-            sub = self.service.start(pipeline, prepared, payload.get("variables"), self.headers, self, upstream_headers)
+            sub = self.service.start(
+                pipeline,
+                prepared,
+                payload.get("variables"),
+                self.headers,
+                self,
+                upstream_headers,
+                self.gate.plan_extension(self.headers, prepared),
+            )
         except SubscriptionError as exc:
             await self.send({"id": op_id, "type": "error", "payload": exc.errors})
             return
