@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_order_events import _sse_events
+from test_subscription_order_events import _sse_events
 from wsclient import Socket, mutate, open_socket, place_order
 
 
