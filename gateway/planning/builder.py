@@ -455,18 +455,28 @@ class Builder:
                 best, choice = score, g
         return choice
 
-    def _unresolved_count(self, type_name: str, graph: str, f: NField) -> int:
-        """How many direct children of `f` cannot be resolved from `graph` (used to pick a partial root)."""
+    def _unresolved_count(self, type_name: str, graph: str, f: NField, view: View | None = None) -> int:
+        """How many leaves under `f`, resolved in `graph`, no path from there reaches (to pick a partial plan).
+
+        Counted leaf by leaf, not child by child: a composite child that resolves only part of its own
+        selection here still makes progress (its rest is handed back and re-fetched through the nearest
+        entity ancestor), so `products { category { name details { n } } }` is a partial option even
+        when `category` is the only child and no single child is complete.
+        """
         if f.sel is None:
             return 0
         t = f.type_name
         concretes = [t] if not self.is_abstract(t) else self.concretes_in(f, graph)
         n = 0
-        view = self.provides_view(f, graph, None)
+        sub_view = self.provides_view(f, graph, view)
         for c in concretes:
             for child in f.sel.for_type(c):
-                if child.name != "__typename" and self.cost_field(c, graph, child, view) == INF:
-                    n += 1
+                if child.name == "__typename" or self.cost_field(c, graph, child, sub_view) < INF:
+                    continue
+                if child.sel is not None and self.local(c, graph, child.name, sub_view):
+                    n += self._unresolved_count(c, graph, child, sub_view)
+                else:
+                    n += _leaves(child)
         return n
 
     def plan_fields(
@@ -534,8 +544,11 @@ class Builder:
         if f.sel is None:
             return None
         # Nothing resolves every child: take the option that resolves the most, the rest is retried.
-        total = len({c.key for c in f.sel.fields}) + sum(len(v) for v in f.sel.by_type.values())
-        scored = [(self._unresolved_count(src.via, src.graph, f), i, src) for i, (_, src) in enumerate(options)]
+        total = _leaves(f)
+        scored = [
+            (self._unresolved_count(src.via, src.graph, f, view if src.graph == graph else None), i, src)
+            for i, (_, src) in enumerate(options)
+        ]
         n, _, src = min(scored)
         return src if n < total else None
 
@@ -732,6 +745,16 @@ def _describe(f: NField) -> str:
     for t, fields in f.sel.by_type.items():
         inner.append(f"... on {t} {{ " + " ".join(_describe(x) for x in fields) + " }")
     return f.name + (" { " + " ".join(inner) + " }" if inner else "")
+
+
+def _leaves(f: NField) -> int:
+    """Leaf fields under `f` (`f` itself when it is a leaf), `__typename` not counted."""
+    if f.sel is None:
+        return 1
+    n = sum(_leaves(x) for x in f.sel.fields if x.name != "__typename")
+    for fields in f.sel.by_type.values():
+        n += sum(_leaves(x) for x in fields if x.name != "__typename")
+    return n
 
 
 def _size(f: NField) -> float:
