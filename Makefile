@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-test redis nginx k8s-tools clean schema schema-check
+.PHONY: run test lint install install-test redis nginx k8s-tools clean schema schema-check node-test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ nginx:
 k8s-tools:
 	scripts/ensure-k8s-tools.sh
 
+## node-test-deps: the Node clients some tests drive (graphql-http audit), into tests/node/node_modules
+node-test-deps: tests/node/node_modules/.installed
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
 ## lint: ruff and mypy on gateway/ and subgraphs/
 lint: install-test
 	$(BIN)/ruff check gateway subgraphs
@@ -53,7 +60,7 @@ schema-check: install
 		{ echo "schema/supergraph.graphql is stale: run 'make schema' and commit it"; exit 1; }
 
 ## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
-test: install-test redis nginx k8s-tools
+test: install-test redis nginx k8s-tools node-test-deps
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest

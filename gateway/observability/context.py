@@ -19,6 +19,8 @@ class RequestInfo:
     tracestate: str | None = None
     operation: str = ""
     errors: bool = False
+    # A GraphQL request error (not executed), whatever status the media type gave it.
+    refused: bool = False
     claims: dict[str, Any] | None = None
     # Filled by the auth filter: (error paths, null targets) to apply to the response.
     denied: Any = None

@@ -21,15 +21,13 @@ from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
 from gateway.execution import Planner, SupergraphView
 from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
+from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
 from gateway.server.pipeline import Pipeline, PipelineResult
 from gateway.server.streaming import Streaming
 from gateway.subscriptions import wants_event_stream
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
-
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-JSON = "application/json"
 
 
 class GatewayState:
@@ -51,8 +49,16 @@ class GatewayState:
 
 
 def _media_type(request: Request) -> str:
-    accept = request.headers.get("accept", "")
-    return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else JSON
+    # Not acceptable at all: the 406 itself goes out as plain JSON.
+    return choose_media_type(request.headers.get("accept")) or JSON
+
+
+def _not_acceptable(request: Request) -> Response | None:
+    """406 when `Accept` names no media type the gateway serves (GraphQL over HTTP, "Body")."""
+    if choose_media_type(request.headers.get("accept")) is not None:
+        return None
+    message = f"Accept must allow {GRAPHQL_RESPONSE_JSON} or {JSON}."
+    return Response(orjson.dumps({"errors": [error_dict(message, "NOT_ACCEPTABLE")]}), status_code=406, media_type=JSON)
 
 
 def _respond(request: Request, result: PipelineResult) -> Response:
@@ -61,7 +67,9 @@ def _respond(request: Request, result: PipelineResult) -> Response:
         headers = {**(headers or {}), "cache-control": result.cache_control}
     if result.close:
         headers = {**(headers or {}), "connection": "close"}
-    return Response(orjson.dumps(result.body), status_code=result.status, media_type=_media_type(request), headers=headers)
+    media_type = _media_type(request)
+    status = status_for(media_type, result.status, result.request_error)
+    return Response(orjson.dumps(result.body), status_code=status, media_type=media_type, headers=headers)
 
 
 def _error_response(request: Request, status: int, message: str, code: str = BAD_REQUEST) -> Response:
@@ -135,6 +143,9 @@ def create_app(
 
     async def graphql_post(request: Request) -> Response:
         sse = wants_event_stream(request.headers.get("accept", ""))
+        refused_accept = None if sse else _not_acceptable(request)
+        if refused_accept is not None:
+            return refused_accept
         body = await guard.read_body(request)
         if isinstance(body, PipelineResult):
             return _respond(request, body)
@@ -144,11 +155,17 @@ def create_app(
             return _error_response(request, 400, "Request body is not valid JSON.")
         if not isinstance(payload, dict):
             return _error_response(request, 400, "Request body must be a JSON object.")
+        if payload.get("extensions") is not None and not isinstance(payload["extensions"], dict):
+            return _error_response(request, 400, "`extensions` must be a JSON object.")
         if sse:
             return await streaming.sse(request, payload)
         return await run(request, payload, allow_mutations=True)
 
     async def graphql_get(request: Request) -> Response:
+        sse = wants_event_stream(request.headers.get("accept", ""))
+        refused_accept = None if sse else _not_acceptable(request)
+        if refused_accept is not None:
+            return refused_accept
         params = request.query_params
         payload: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
         payload["extensions"] = params.get("extensions")
@@ -158,7 +175,7 @@ def create_app(
                 payload["variables"] = orjson.loads(raw_variables)
             except orjson.JSONDecodeError:
                 return _error_response(request, 400, "`variables` is not valid JSON.")
-        if wants_event_stream(request.headers.get("accept", "")):
+        if sse:
             return await streaming.sse(request, payload)
         return await run(request, payload, allow_mutations=False)
 

@@ -201,6 +201,8 @@ class Guard:
         info = CURRENT.get()
         if info is not None and info.denied is not None and result.status == 200:
             apply_denied(body, info.denied)
+        if info is not None and result.request_error:
+            info.refused = True
         errors = body.get("errors")
         if errors:
             if info is not None:
@@ -223,7 +225,7 @@ class Guard:
     def record(self, info: RequestInfo, status: int, seconds: float) -> None:
         if status >= 500:
             outcome = "failure"
-        elif status >= 400:
+        elif status >= 400 or info.refused:
             outcome = "refused"
         else:
             outcome = "error" if info.errors else "success"

@@ -50,6 +50,9 @@ class PipelineResult:
     allow: str | None = None
     cache_control: str | None = None
     close: bool = False  # send `Connection: close` (a refused body was left unread)
+    # A GraphQL request error (parse, validation, operation, variables) of a well-formed request:
+    # its status depends on the response media type (see server/negotiation.py).
+    request_error: bool = False
 
 
 @dataclass(slots=True)
@@ -219,7 +222,7 @@ class Pipeline:
                 return PipelineResult(406, {"errors": [error_dict(message, SUBSCRIPTION_TRANSPORT_REQUIRED)]})
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
-            return PipelineResult(exc.status, {"errors": exc.errors})
+            return PipelineResult(exc.status, {"errors": exc.errors}, request_error=True)
         if self._dedup and prepared.kind == OperationType.QUERY:
             key = (id(prepared), _canonical(variables), expose_plan, _varying(client_headers))
             shared = self._inflight.get(key)

@@ -96,20 +96,61 @@ def error_code(response: httpx.Response) -> str:
     return response.json()["errors"][0]["extensions"]["code"]
 
 
-def test_request_errors(gateway_url):
-    cases = [
-        ({"query": "{ topProducts { "}, "GRAPHQL_PARSE_FAILED"),
-        ({"query": "{ topProducts { nope } }"}, "GRAPHQL_VALIDATION_FAILED"),
-        ({"query": "query A { __typename }", "operationName": "B"}, "OPERATION_NOT_FOUND"),
-        ({"query": "query ($n: Int) { topProducts(first: $n) { name } }", "variables": {"n": "x"}}, "BAD_USER_INPUT"),
-        ({"query": "query ($u: String!) { product(upc: $u) { name } }"}, "BAD_USER_INPUT"),
-        ({"variables": {}}, "BAD_REQUEST"),
-    ]
-    for body, code in cases:
-        response = post(gateway_url, body)
+GRAPHQL_REQUEST_ERRORS = [
+    ({"query": "{ topProducts { "}, "GRAPHQL_PARSE_FAILED"),
+    ({"query": "{ topProducts { nope } }"}, "GRAPHQL_VALIDATION_FAILED"),
+    ({"query": "query A { __typename }", "operationName": "B"}, "OPERATION_NOT_FOUND"),
+    ({"query": "query ($n: Int) { topProducts(first: $n) { name } }", "variables": {"n": "x"}}, "BAD_USER_INPUT"),
+    ({"query": "query ($u: String!) { product(upc: $u) { name } }"}, "BAD_USER_INPUT"),
+]
+
+
+def test_request_errors_are_400_under_graphql_response_json(gateway_url):
+    for body, code in [*GRAPHQL_REQUEST_ERRORS, ({"variables": {}}, "BAD_REQUEST")]:
+        response = post(gateway_url, body, accept="application/graphql-response+json")
         assert response.status_code == 400, body
+        assert response.headers["content-type"] == "application/graphql-response+json"
         assert error_code(response) == code, body
         assert "data" not in response.json()
+
+
+def test_request_errors_are_200_under_application_json(gateway_url):
+    # GraphQL over HTTP, application/json: a well-formed request is answered 200 whatever GraphQL
+    # request error it raises (a 4xx JSON body could come from any proxy on the way).
+    for accept in ("application/json", None, "*/*", "application/graphql-response+json;q=0.5, application/json"):
+        for body, code in GRAPHQL_REQUEST_ERRORS:
+            response = post(gateway_url, body, **({"accept": accept} if accept else {}))
+            assert response.status_code == 200, (accept, body)
+            assert response.headers["content-type"] == "application/json"
+            assert error_code(response) == code, body
+            assert "data" not in response.json()
+    # Not a well-formed GraphQL-over-HTTP request (no query): still a 400.
+    assert post(gateway_url, {"variables": {}}, accept="application/json").status_code == 400
+
+
+def test_accept_is_negotiated_by_quality(gateway_url):
+    cases = {
+        "application/graphql-response+json, application/json;q=0.9": "application/graphql-response+json",
+        "application/json, application/graphql-response+json": "application/json",
+        "application/json;q=0.2, application/graphql-response+json;q=0.8": "application/graphql-response+json",
+        "text/html, application/*;q=0.5": "application/json",
+        "application/graphql-response+json;q=0, application/json": "application/json",
+    }
+    for accept, expected in cases.items():
+        response = post(gateway_url, {"query": "{ __typename }"}, accept=accept)
+        assert response.status_code == 200, accept
+        assert response.headers["content-type"] == expected, accept
+        assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_accept_without_a_served_media_type_is_406(gateway_url):
+    for accept in ("text/html", "application/xml, text/plain;q=0.5", "application/json;q=0"):
+        response = post(gateway_url, {"query": "{ __typename }"}, accept=accept)
+        assert response.status_code == 406, accept
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
+    got = httpx.get(gateway_url, params={"query": "{ __typename }"}, headers={**PREFLIGHT, "accept": "text/html"})
+    assert got.status_code == 406
 
 
 def test_malformed_json_body_is_a_400_graphql_error(gateway_url):
