@@ -224,6 +224,26 @@ class InvalidationConfig(BaseModel):
     secret: str | None = Field(
         default=None, description="Shared secret expected in the `Authorization` header; None disables the route."
     )
+    secret_file: str | None = Field(
+        default=None,
+        description="File holding the secret instead (read once at start, surrounding whitespace dropped), so it "
+        "can live in a Kubernetes Secret or a Docker secret rather than in fedgate.yaml.",
+    )
+
+    @model_validator(mode="after")
+    def _read_secret_file(self) -> InvalidationConfig:
+        if self.secret_file is None:
+            return self
+        if self.secret is not None:
+            raise ValueError("give one of `secret` and `secret_file`")
+        try:
+            secret = Path(self.secret_file).read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read secret_file {self.secret_file}: {exc}") from exc
+        if not secret:
+            raise ValueError(f"secret_file {self.secret_file} is empty")
+        self.secret = secret
+        return self
 
 
 class CacheConfig(BaseModel):

@@ -29,7 +29,7 @@ if _spec.name not in sys.modules:
     _spec.loader.exec_module(_root)
 find_free_port = _root.find_free_port
 
-def _config(redis_url: str) -> str:
+def _config(redis_url: str, secret_file: Path) -> str:
     # The settings a user sets for replicas that share one Redis (docs/deploy.md); the drain
     # delay is shorter than the 5 s default only to keep the rolling restart quick.
     return f"""
@@ -44,7 +44,7 @@ cache:
     enabled: true
     ttl: 300
   invalidation:
-    secret: {SECRET}
+    secret_file: {secret_file}  # as a mounted Kubernetes Secret (deploy/k8s)
 lifecycle:
   shutdown_delay: 1.0
   drain_timeout: 10
@@ -70,7 +70,9 @@ def cluster(
         supergraph = workdir / "supergraph.graphql"
         supergraph.write_text(sdl)
         config = workdir / "fedgate.yaml"
-        config.write_text(_config(redis.url))
+        secret_file = workdir / "invalidation-secret"
+        secret_file.write_text(SECRET + "\n")
+        config.write_text(_config(redis.url, secret_file))
         replicas = [Replica(f"gateway-{i}", find_free_port(), supergraph, config, workdir) for i in (1, 2, 3)]
         for replica in replicas:
             replica.start()

@@ -56,3 +56,19 @@ def test_every_metric_is_in_operations_md():
     text = OPERATIONS.read_text()
     names = [f.name + ("_total" if f.type == "counter" else "") for f in REGISTRY.collect()]
     assert len(names) >= 13 and [name for name in names if f"`{name}`" not in text] == []
+
+
+def test_invalidation_secret_can_come_from_a_file(tmp_path: Path):
+    secret = tmp_path / "invalidation-secret"
+    secret.write_text("s3cret-from-a-mounted-secret\n")
+    path = tmp_path / "fedgate.yaml"
+    path.write_text(f"cache:\n  invalidation:\n    secret_file: {secret}\n")
+    assert load_config(path).cache.invalidation.secret == "s3cret-from-a-mounted-secret"
+
+    for text, reason in (
+        (f"cache:\n  invalidation:\n    secret: a\n    secret_file: {secret}\n", "one of `secret` and `secret_file`"),
+        (f"cache:\n  invalidation:\n    secret_file: {tmp_path / 'missing'}\n", "cannot read secret_file"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=reason):
+            load_config(path)
