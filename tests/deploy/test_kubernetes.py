@@ -25,6 +25,10 @@ TOOLS = ROOT / ".venv" / "k8s"
 KUBECTL = TOOLS / "debian" / "usr" / "bin" / "kubectl"
 TARGETS = ("base", "registry", "overlays/dev", "overlays/prod", "monitoring")
 OVERLAYS = ("overlays/dev", "overlays/prod")
+REWRITE_SUPERGRAPH = (
+    "sed -e 's#http://127.0.0.1:4001/#http://orders:4001/#' -e 's#http://127.0.0.1:4002/#http://payments:4002/#' "
+    "-e 's#http://127.0.0.1:4003/#http://delivery:4003/#' schema/supergraph.graphql > deploy/k8s/base/supergraph.graphql"
+)
 # Checks we do not pass, and why. Everything else checkov runs on Kubernetes objects must pass.
 CHECKOV_SKIPS = {
     # The image is yours to build (Dockerfile): pin its digest with
@@ -206,7 +210,9 @@ def test_dev_overlay_runs_the_demo_graph_with_redis_postgres_and_the_registry(re
     expected = (ROOT / "schema" / "supergraph.graphql").read_text()
     for name, port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
         expected = expected.replace(f"http://127.0.0.1:{port}/", f"http://{name}:{port}/")
-    assert supergraph.strip() == expected.strip(), "deploy/k8s/base/supergraph.graphql is stale"
+    assert supergraph.strip() == expected.strip(), (
+        "deploy/k8s/base/supergraph.graphql is stale; rewrite it with\n" + REWRITE_SUPERGRAPH
+    )
 
 
 def test_service_monitor_scrapes_the_gateway_service(rendered):
