@@ -113,6 +113,9 @@ def test_python_services_share_one_dockerfile_and_run_real_modules(compose):
         assert f"-m subgraphs.{name}" in command and f"--port {port}" in command and "0.0.0.0" in command
         assert service["environment"][f"{name.upper()}_DB"].startswith("/data/")
         assert service["environment"]["ORDERS_URL"] == "http://orders:4001/graphql"
+        # subscription events cross subgraph replicas through Redis pub/sub
+        assert service["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+        assert "redis" in depends_healthy(service)
     dockerfile = (ROOT / "Dockerfile").read_text()
     for path in re.findall(r"^COPY (\S+)", dockerfile, re.M):
         assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"

@@ -25,10 +25,6 @@ TOOLS = ROOT / ".venv" / "k8s"
 KUBECTL = TOOLS / "debian" / "usr" / "bin" / "kubectl"
 TARGETS = ("base", "registry", "overlays/dev", "overlays/prod", "monitoring")
 OVERLAYS = ("overlays/dev", "overlays/prod")
-REWRITE_SUPERGRAPH = (
-    "sed -e 's#http://127.0.0.1:4001/#http://orders:4001/#' -e 's#http://127.0.0.1:4002/#http://payments:4002/#' "
-    "-e 's#http://127.0.0.1:4003/#http://delivery:4003/#' schema/supergraph.graphql > deploy/k8s/base/supergraph.graphql"
-)
 # Checks we do not pass, and why. Everything else checkov runs on Kubernetes objects must pass.
 CHECKOV_SKIPS = {
     # The image is yours to build (Dockerfile): pin its digest with
@@ -182,7 +178,8 @@ def test_services_autoscaler_and_budget_select_the_gateway_pods(rendered, overla
         ref = (volume.get("configMap") or {}).get("name") or (volume.get("secret") or {}).get("secretName")
         if ref and not (overlay == "overlays/prod" and "secret" in volume):
             assert ref in names, f"{overlay}: volume {volume['name']} refers to missing {ref}"
-    assert "fedgate-secrets" in (K8S / "overlays" / "prod" / "kustomization.yaml").read_text()
+    for secret in ("fedgate-secrets", "registry-secrets", "read-token"):
+        assert secret in (K8S / "overlays" / "prod" / "kustomization.yaml").read_text(), "say how to create it"
 
 
 def test_dev_overlay_runs_the_demo_graph_with_redis_postgres_and_the_registry(rendered, tmp_path):
@@ -190,8 +187,10 @@ def test_dev_overlay_runs_the_demo_graph_with_redis_postgres_and_the_registry(re
     services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
     for name, port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
         assert services[name]["spec"]["ports"][0]["port"] == port
-        command = _one(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["command"]
-        assert command[:3] == ["python", "-m", f"subgraphs.{name}"] and str(port) in command
+        container = _one(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"][:3] == ["python", "-m", f"subgraphs.{name}"] and str(port) in container["command"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["REDIS_URL"] == "redis://redis:6379/0", "subscription events cross replicas through Redis"
     for name in ("redis", "postgres"):
         statefulset = _one(objects, "StatefulSet", name)
         assert statefulset["spec"]["replicas"] == 1 and services[name]["spec"]["clusterIP"] == "None"
@@ -205,14 +204,26 @@ def test_dev_overlay_runs_the_demo_graph_with_redis_postgres_and_the_registry(re
 
     config = _gateway_config(objects, tmp_path)
     assert config.cache.redis.url == f"redis://redis:{services['redis']['spec']['ports'][0]['port']}/0"
-    # The supergraph the gateways serve: the repository's, routed to the subgraph Services.
-    supergraph = _one(objects, "ConfigMap", "fedgate-supergraph")["data"]["supergraph.graphql"]
-    expected = (ROOT / "schema" / "supergraph.graphql").read_text()
-    for name, port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
-        expected = expected.replace(f"http://127.0.0.1:{port}/", f"http://{name}:{port}/")
-    assert supergraph.strip() == expected.strip(), (
-        "deploy/k8s/base/supergraph.graphql is stale; rewrite it with\n" + REWRITE_SUPERGRAPH
-    )
+    # The gateways serve the image's supergraph with its routing URLs pointed at these Services
+    # by deploy/gateway.sh (the script docker compose runs too; tests/test_compose_file.py).
+    gateway = _one(objects, "Deployment", "fedgate-gateway")["spec"]["template"]["spec"]["containers"][0]
+    assert gateway["command"] == ["/app/deploy/gateway.sh"]
+    script = (ROOT / "deploy" / "gateway.sh").read_text()
+    for name in ("orders", "payments", "delivery"):
+        assert f"${{{name.upper()}_HOST:-{name}}}" in script and name in services
+
+
+def test_prod_gateways_follow_the_registry(rendered):
+    objects = _objects(rendered["overlays/prod"])
+    gateway = _one(objects, "Deployment", "fedgate-gateway")["spec"]["template"]["spec"]["containers"][0]
+    args = gateway["args"]
+    url = args[args.index("--supergraph-url") + 1]
+    registry = _one(objects, "Service", "registry")
+    assert url.startswith(f"http://registry:{registry['spec']['ports'][0]['port']}/graphs/")
+    assert url.endswith("/supergraph")
+    (token,) = gateway["env"]
+    assert token["name"] == "FEDGATE_SUPERGRAPH_TOKEN"
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "registry-secrets", "key": "read-token"}
 
 
 def test_service_monitor_scrapes_the_gateway_service(rendered):
