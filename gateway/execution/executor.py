@@ -249,6 +249,9 @@ class _Run:
         """Record subgraph errors with `extensions.serviceName`; `paths_for(path)` maps a subgraph path to
         response paths (an empty list drops the path). `failed_at`: the fetch brought no data, so an
         error without a path is reported at each of these paths (the fields left null)."""
+        aliases = self.prepared.internal_aliases
+        if aliases and failed_at:
+            failed_at = [_client_path(p, aliases) for p in failed_at]
         for raw in raw_errors:
             if type(raw) is not dict:
                 raw = {"message": str(raw)}
@@ -271,6 +274,8 @@ class _Run:
                     self.errors.append(err)
                 continue
             targets = paths_for(path) if paths_for is not None else [path]
+            if aliases:
+                targets = [_client_path(t, aliases) for t in targets]
             if not targets:
                 err["extensions"] = ext
                 self.errors.append(err)
@@ -426,3 +431,8 @@ def _describe(value: Any) -> str:
     if type(value) is list:
         return f"{len(value)}"
     return "no" if value is None else "a non-list"
+
+
+def _client_path(path: list[Any], aliases: dict[str, str]) -> list[Any]:
+    """`path` with the planner's internal aliases replaced by the keys the client selected."""
+    return [aliases.get(seg, seg) if type(seg) is str else seg for seg in path]

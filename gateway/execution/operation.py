@@ -7,6 +7,7 @@ the split-out introspection document. Per request only variables change.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ from gateway.errors import (
 )
 from gateway.execution.entities import Projector
 from gateway.execution.shaping import INTROSPECTION_ROOT_FIELDS, ShapingProgram
-from gateway.planning.nodes import FetchNode, QueryPlan, iter_fetches
+from gateway.planning.nodes import FetchNode, KeyRenamer, QueryPlan, iter_fetches
 
 log = logging.getLogger("fedgate.execution")
 
@@ -90,6 +91,9 @@ class PreparedOperation:
     _programs: dict[tuple[bool, ...], ShapingProgram] = field(default_factory=dict)
     # Introspection answers depend only on the schema and the variables: (data, errors) per variables.
     introspection_results: dict[bytes, tuple[Any, list[Any]]] = field(default_factory=dict)
+    # Internal alias the planner gave a field in a subgraph operation -> the key the client knows it
+    # by; subgraph error paths are rewritten with it (see internal_aliases()).
+    internal_aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def operation_name(self) -> str | None:
@@ -275,9 +279,11 @@ def prepare_operation(
             if plan.error is not None:
                 plan_error = error_dict(plan.error, QUERY_PLANNING_FAILED)
     fetches: dict[int, PreparedFetch] = {}
+    aliases: dict[str, str] = {}
     if plan is not None and plan_error is None:
         for fetch in iter_fetches(plan.node):
             fetches[id(fetch)] = _prepare_fetch(fetch, supergraph.subgraph_urls)
+            aliases.update(internal_aliases(fetch))
     return PreparedOperation(
         document=document,
         operation=operation,
@@ -289,7 +295,24 @@ def prepare_operation(
         condition_variables=_condition_variables(operation, fragments),
         fragments=fragments,
         schema=schema,
+        internal_aliases=aliases,
     )
+
+
+_INTERNAL_ALIAS = re.compile(r"\b(_internal_qp_alias_\d+)\s*:\s*([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def internal_aliases(node: FetchNode) -> dict[str, str]:
+    """Internal aliases in one fetch's operation -> the client's key for that field.
+
+    A KeyRenamer (fields whose types differ across fragments) gives the key back that the client
+    selected, alias included; an argument-conflict alias of a `@requires` input stands for the field
+    itself. Internal aliases are unique within a plan, so one mapping serves every fetch."""
+    out = dict(_INTERNAL_ALIAS.findall(node.operation)) if "_internal_qp_alias_" in node.operation else {}
+    for rewrite in node.output_rewrites:
+        if isinstance(rewrite, KeyRenamer) and rewrite.path and rewrite.path[-1] in out:
+            out[rewrite.path[-1]] = rewrite.rename_key_to
+    return out
 
 
 __all__ = [
