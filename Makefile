@@ -59,14 +59,24 @@ schema-check: install
 	@cmp -s $(VENV)/supergraph.composed.graphql schema/supergraph.graphql || \
 		{ echo "schema/supergraph.graphql is stale: run 'make schema' and commit it"; exit 1; }
 
+## chromium: make sure Debian's chromium exists (tests/explorer drive it headless)
+.PHONY: chromium
+chromium:
+	scripts/ensure-chromium.sh
+
 ## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
-test: install-test redis nginx k8s-tools node-test-deps
+test: install-test redis nginx k8s-tools node-test-deps chromium
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## explorer-assets: rebuild gateway/explorer/static/vendor/ (GraphiQL, React) from pinned npm packages
+.PHONY: explorer-assets
+explorer-assets:
+	scripts/explorer-assets.sh
 
 ## bench: fedgate against Apollo Gateway and Hive Gateway on loopback; writes bench/results/ (see docs/benchmark.md)
 .PHONY: bench

@@ -54,6 +54,7 @@ def main() -> None:
 @click.option("--config", "config_path", default=None, type=click.Path(), help="fedgate.yaml.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256), help="Gateway processes sharing the port (one core each).")
+@click.option("--explorer/--no-explorer", default=None, help="Serve the explorer page at / (default: `explorer.enabled` in the config, off).")
 def serve(
     supergraph_path: str | None,
     supergraph_url: str | None,
@@ -62,6 +63,7 @@ def serve(
     config_path: str | None,
     log_level: str,
     workers: int = 1,
+    explorer: bool | None = None,
 ) -> None:
     """Serve the supergraph over HTTP: POST/GET /graphql, GET /health and /ready; SIGTERM drains."""
     if (supergraph_path is None) == (supergraph_url is None):
@@ -74,6 +76,8 @@ def serve(
         config = config.model_copy(update={"host": host})
     if port is not None:
         config = config.model_copy(update={"port": port})
+    if explorer is not None:
+        config = config.model_copy(update={"explorer": config.explorer.model_copy(update={"enabled": explorer})})
 
     if workers > 1:
         from gateway.server.workers import bind_socket, serve_workers

@@ -462,6 +462,22 @@ class SubscriptionsConfig(BaseModel):
         return self.subgraphs.get(name, self.all)
 
 
+class ExplorerConfig(BaseModel):
+    """The explorer page (GraphiQL with the query plan drawn) at `/` and on browser GETs of `/graphql`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False,
+        description="Serve the explorer (on in `make run` and `fedgate dev`, off by default in `fedgate serve`).",
+    )
+    trace: bool = Field(
+        default=True,
+        description="While enabled, honour the `fedgate-expose-trace: true` request header by returning each "
+        "fetch's time and status in `extensions.fedgateTrace`.",
+    )
+
+
 class GatewayConfig(BaseModel):
     """The whole of fedgate.yaml."""
 
@@ -492,6 +508,7 @@ class GatewayConfig(BaseModel):
     cache: CacheConfig = Field(default_factory=lambda: CacheConfig())
     lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
     subscriptions: SubscriptionsConfig = Field(default_factory=lambda: SubscriptionsConfig())
+    explorer: ExplorerConfig = Field(default_factory=lambda: ExplorerConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:

@@ -83,9 +83,9 @@ if [[ "$ORDERS_PORT/$PAYMENTS_PORT/$DELIVERY_PORT" != "4001/4002/4003" ]]; then
 fi
 
 if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
-    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT"
+    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT" --explorer
     wait_healthy gateway "http://127.0.0.1:${GATEWAY_PORT}/health"
-    echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql"
+    echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql  explorer: http://127.0.0.1:${GATEWAY_PORT}/"
 else
     echo "the gateway is not available yet ('fedgate serve --help' failed): serving the subgraphs only"
 fi

@@ -19,9 +19,11 @@ from gateway.execution.operation import (
     select_operation,
 )
 from gateway.execution.shaping import ShapingProgram
+from gateway.execution.trace import FetchTrace, fetch_nodes
 
 __all__ = [
     "Executor",
+    "FetchTrace",
     "Planner",
     "PreparedOperation",
     "Projector",
@@ -33,6 +35,7 @@ __all__ = [
     "collect_at_path",
     "collect_entities",
     "deep_merge",
+    "fetch_nodes",
     "merge_entities",
     "prepare_operation",
     "project_representation",

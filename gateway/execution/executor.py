@@ -29,6 +29,7 @@ from gateway.execution.entities import (
 from gateway.execution.failures import failure_paths
 from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
+from gateway.execution.trace import FetchTrace
 from gateway.observability.metrics import SUBGRAPH_REQUESTS
 from gateway.planning.nodes import (
     ConditionNode,
@@ -67,15 +68,17 @@ class Executor:
         raw_variables: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         cache: Any = None,
+        trace: FetchTrace | None = None,
     ) -> dict[str, Any]:
         """The GraphQL response (`data`, and `errors` when any) for one request.
 
         `variables` are coerced (defaults applied); `raw_variables` are the client's, used only for
         introspection. `cache`: the request's `gateway.cache.EntityCacheRun`, None when the cache is off.
+        `trace`: records each fetch's time and outcome (the explorer asked for it), None otherwise.
         """
         if prepared.plan_error is not None:
             return {"data": None, "errors": [prepared.plan_error]}
-        run = _Run(self, prepared, variables, headers, cache)
+        run = _Run(self, prepared, variables, headers, cache, trace)
         if prepared.plan is not None and prepared.plan.node is not None:
             await run.node(prepared.plan.node)
         return self._respond(run, prepared, variables, raw_variables)
@@ -143,7 +146,9 @@ class Executor:
 class _Run:
     """The state of one request: merged data and errors so far."""
 
-    __slots__ = ("executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache", "collected")
+    __slots__ = (
+        "executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache", "collected", "trace"
+    )
 
     def __init__(
         self,
@@ -152,6 +157,7 @@ class _Run:
         variables: Mapping[str, Any],
         headers: Mapping[str, str] | None,
         cache: Any = None,
+        trace: FetchTrace | None = None,
     ) -> None:
         self.executor = executor
         self.prepared = prepared
@@ -164,8 +170,12 @@ class _Run:
         # Objects found at Flatten path prefixes since the last merge: parallel Flattens over the
         # same or overlapping paths walk them once. Every change to `data` must clear it first.
         self.collected: CollectMemo = {}
+        self.trace = trace
 
     async def node(self, node: PlanNode) -> None:
+        if self.trace is not None and isinstance(node, (FetchNode, FlattenNode)):
+            await self._traced(node)
+            return
         if node_span is not None:
             with node_span(node):
                 await self._node(node)
@@ -190,6 +200,22 @@ class _Run:
             branch = node.if_clause if self.variables.get(node.condition) else node.else_clause
             if branch is not None:
                 await self.node(branch)
+
+    async def _traced(self, node: FetchNode | FlattenNode) -> None:
+        assert self.trace is not None
+        fetch = node.node if isinstance(node, FlattenNode) else node
+        if not isinstance(fetch, FetchNode):
+            await self._node(node)
+            return
+        started = self.trace.begin(fetch)
+        try:
+            if node_span is not None:
+                with node_span(node):
+                    await self._node(node)
+            else:
+                await self._node(node)
+        finally:
+            self.trace.end(fetch, started)
 
     async def _guarded(self, coro: Any) -> None:
         """Run one fetch; a bug in it becomes an error for that fetch instead of failing the request."""
@@ -225,6 +251,8 @@ class _Run:
         try:
             response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
         except TransportError as exc:
+            if self.trace is not None:
+                self.trace.failed(node, exc.code)
             # Returned, not recorded: the caller puts it at the paths of the fields the fetch would fill.
             return None, [error_dict(exc.message, exc.code)]
         if self.cache is not None:
@@ -232,11 +260,15 @@ class _Run:
         body_json = response.body
         if type(body_json) is not dict or ("data" not in body_json and "errors" not in body_json):
             message = f"HTTP fetch failed from '{service}': {response.status}: response is not a GraphQL response"
+            if self.trace is not None:
+                self.trace.failed(node, SUBGRAPH_REQUEST_FAILED)
             return None, [error_dict(message, SUBGRAPH_REQUEST_FAILED)]
         raw_errors = body_json.get("errors") or []
         if type(raw_errors) is not list:
             raw_errors = [raw_errors]
         data = body_json.get("data")
+        if self.trace is not None:
+            self.trace.sent(node, response.status, len(raw_errors))
         if response.status >= 400 and not raw_errors:
             self.errors.append(
                 error_dict(f"HTTP fetch failed from '{service}': {response.status}", SUBGRAPH_REQUEST_FAILED, serviceName=service)
@@ -322,6 +354,8 @@ class _Run:
         if not reps:
             return
         n_reps = len(reps)
+        if self.trace is not None:
+            self.trace.representations(node, n_reps)
         if self.cache is not None:
             data, raw_errors = await self.cache.fetch_entities(self, node, fetch, reps)
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -17,14 +18,16 @@ from gateway.cache import Caches, PersistedQueryError
 from gateway.cache.apq import PERSISTED_QUERY_NOT_FOUND
 from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
-from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, error_dict
+from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
 from gateway.execution import Planner, SupergraphView
+from gateway.planning.nodes import print_plan
 from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
 from gateway.server.pipeline import Pipeline, PipelineResult
 from gateway.server.streaming import Streaming
 from gateway.subscriptions import wants_event_stream
+from gateway.server.query_plan_json import plan_to_json
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
@@ -80,6 +83,28 @@ def _wants_plan(request: Request) -> bool:
     return request.headers.get("apollo-expose-query-plan", "").lower() == "true"
 
 
+def _wants_trace(request: Request) -> bool:
+    return request.headers.get("fedgate-expose-trace", "").lower() == "true"
+
+
+def _explorer(config: GatewayConfig, state: GatewayState) -> list[Middleware]:
+    """The explorer page in front of everything (only while `explorer.enabled`)."""
+    if not config.explorer.enabled:
+        return []
+    from gateway.explorer import ExplorerMiddleware
+
+    def plan_for(query: str, operation_name: str | None) -> dict[str, Any]:
+        pipeline = state.pipeline
+        if pipeline is None:
+            raise GatewayRequestError([error_dict("No supergraph loaded yet.", "SERVICE_UNAVAILABLE")], status=503)
+        plan = pipeline.prepare(query, operation_name).plan
+        if plan is None:  # introspection only: nothing to fetch
+            return {"object": None, "text": ""}
+        return {"object": plan_to_json(plan), "text": print_plan(plan)}
+
+    return [Middleware(ExplorerMiddleware, plan_for=plan_for)]  # type: ignore[arg-type]
+
+
 def create_app(
     supergraph: SupergraphView | None,
     config: GatewayConfig | None = None,
@@ -110,6 +135,7 @@ def create_app(
     streaming = state.streaming = Streaming(state, guard)
     lifecycle = Lifecycle(state, config.lifecycle)
     lifecycle.on_drain.append(streaming.service.begin_shutdown)
+    trace_allowed = config.explorer.enabled and config.explorer.trace
 
     async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
         pipeline = state.pipeline
@@ -135,6 +161,7 @@ def create_app(
                 allow_mutations=allow_mutations,
                 expose_plan=_wants_plan(request),
                 client_headers=request.headers,
+                expose_trace=trace_allowed and _wants_trace(request),
             )
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
@@ -213,7 +240,7 @@ def create_app(
             Route("/invalidation", invalidation, methods=["POST"]),
         ],
         lifespan=lifespan,
-        middleware=guard.middleware(),
+        middleware=[*_explorer(config, state), *guard.middleware()],
     )
     app.state.gateway = state
     app.state.lifecycle = lifecycle

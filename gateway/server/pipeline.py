@@ -30,6 +30,7 @@ from gateway.errors import (
 )
 from gateway.execution import (
     Executor,
+    FetchTrace,
     Planner,
     PreparedOperation,
     SupergraphView,
@@ -121,6 +122,7 @@ class Pipeline:
         # Inbound dedup: identical concurrent queries share one execution (see traffic_shaping).
         self._dedup = config.traffic_shaping.deduplicate_requests and not config.auth.jwks
         self._inflight: dict[tuple[Any, ...], asyncio.Future[PipelineResult]] = {}
+        self._trace_allowed = config.explorer.enabled and config.explorer.trace
 
     def _document(self, query: str) -> _CachedDocument:
         cached = self._documents.get(query)
@@ -188,8 +190,14 @@ class Pipeline:
         expose_plan: bool = False,
         headers: Mapping[str, str] | None = None,
         client_headers: Mapping[str, str] | None = None,
+        expose_trace: bool = False,
     ) -> PipelineResult:
-        """Execute one GraphQL request (already decoded from HTTP) and return the response to send."""
+        """Execute one GraphQL request (already decoded from HTTP) and return the response to send.
+
+        `expose_trace`: the client asked for each fetch's time and status (`extensions.fedgateTrace`);
+        honoured only while `explorer.enabled` and `explorer.trace` allow it.
+        """
+        expose_trace = expose_trace and self._trace_allowed
         if not isinstance(query, str) or not query.strip():
             return _request_error("GraphQL operations must contain a non-empty `query`.")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -224,14 +232,16 @@ class Pipeline:
         except GatewayRequestError as exc:
             return PipelineResult(exc.status, {"errors": exc.errors}, request_error=True)
         if self._dedup and prepared.kind == OperationType.QUERY:
-            key = (id(prepared), _canonical(variables), expose_plan, _varying(client_headers))
+            key = (id(prepared), _canonical(variables), expose_plan, expose_trace, _varying(client_headers))
             shared = self._inflight.get(key)
             if shared is not None:
                 return await asyncio.shield(shared)
             future: asyncio.Future[PipelineResult] = asyncio.get_running_loop().create_future()
             self._inflight[key] = future
             try:
-                result = await self._execute(prepared, cached, coerced, variables, expose_plan, headers, client_headers)
+                result = await self._execute(
+                    prepared, cached, coerced, variables, expose_plan, headers, client_headers, expose_trace
+                )
             except BaseException as exc:
                 future.set_exception(exc)
                 future.exception()  # retrieved: waiters re-raise it, none is a must
@@ -241,7 +251,9 @@ class Pipeline:
                 return result
             finally:
                 del self._inflight[key]
-        return await self._execute(prepared, cached, coerced, variables, expose_plan, headers, client_headers)
+        return await self._execute(
+            prepared, cached, coerced, variables, expose_plan, headers, client_headers, expose_trace
+        )
 
     async def _execute(
         self,
@@ -252,9 +264,14 @@ class Pipeline:
         expose_plan: bool,
         headers: Mapping[str, str] | None,
         client_headers: Mapping[str, str] | None,
+        expose_trace: bool = False,
     ) -> PipelineResult:
         cache_run = self.entity_cache.begin(prepared, client_headers) if self.entity_cache is not None else None
-        body = await self.executor.execute(prepared, coerced, variables, headers, cache=cache_run)
+        trace = FetchTrace() if expose_trace else None
+        body = await self.executor.execute(prepared, coerced, variables, headers, cache=cache_run, trace=trace)
+        if trace is not None:
+            root = prepared.plan.node if prepared.plan is not None else None
+            body.setdefault("extensions", {})["fedgateTrace"] = trace.to_json(root)
         if expose_plan and self.config.expose_query_plan and prepared.plan is not None:
             if cached.plan_extension is None:
                 cached.plan_extension = {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
