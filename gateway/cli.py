@@ -167,6 +167,9 @@ def plan(supergraph_path: str, operation_file: str, variables: str | None, opera
 
 from gateway.composition.commands import check, compose  # noqa: E402, I001
 main.add_command(compose); main.add_command(check)  # noqa: E702
+from gateway.dev import dev  # noqa: E402
+
+main.add_command(dev)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -108,6 +108,7 @@
     this.text = "";
     this.trace = null;
     this.fetches = [];
+    this.paths = [];
     this.selected = null;
     this.view = "graph";
     this.stale = false;
@@ -172,6 +173,7 @@
   /* A new plan (from the preview endpoint or a run); `trace` is the run's, or null. */
   PlanPane.prototype.setPlan = function (plan, text, trace) {
     var sameShape = this.plan && plan && JSON.stringify(this.plan) === JSON.stringify(plan);
+    if (sameShape && !trace && !this.stale && this.canvas.childNodes.length) return;  // nothing new: keep the DOM (and scroll)
     this.plan = plan;
     this.text = text || "";
     this.trace = trace || (sameShape ? this.trace : null);
@@ -224,6 +226,7 @@
     this.summary.textContent = parts.join(" · ");
     this.canvas.classList.toggle("fg-dense", this.fetches.length > 12);
     var counter = { i: 0 };
+    this.paths = [];
     this.canvas.appendChild(this.renderNode(plan.node, counter, null));
     this.renderDetails();
   };
@@ -283,7 +286,7 @@
     box.dataset.service = node.serviceName;
     box.dataset.index = String(index);
     box.style.setProperty("--fg-color", color);
-    node._path = path;
+    this.paths[index] = path;
     var head = el("div", "fg-fetch-head");
     head.appendChild(el("span", "fg-fetch-service", node.serviceName));
     head.appendChild(el("span", "fg-fetch-num", "#" + (index + 1)));
@@ -395,7 +398,7 @@
       facts.appendChild(el("dd", null, value));
     }
     fact("kind", node.requires ? "entity fetch (_entities)" : node.operationKind || "query");
-    fact("merged at", node._path || "the response root");
+    fact("merged at", this.paths[index] || "the response root");
     fact("variables", (node.variableUsages || []).map(function (v) { return "$" + v; }).join(", "));
     if (t) {
       fact("status", (STATUS_TEXT[t.status] || t.status) + (t.httpStatus ? " (HTTP " + t.httpStatus + ")" : "") +
