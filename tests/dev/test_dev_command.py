@@ -10,7 +10,7 @@ import socket
 import time
 
 import httpx
-from conftest import write_config
+from dev_helpers import write_config
 
 ORDER_TYPE = 'type Order implements Node @key(fields: "id") {'
 
