@@ -1,10 +1,12 @@
 """`fedgate dev`: the local loop of a service team. Compose from SDL files and running subgraphs,
-serve the gateway with the explorer, recompose on every change, keep the last good supergraph.
+recompose on every change and hand each good supergraph to the server; the last good one stays.
 
-Like `cli`, this is a command package: it drives composition and the server, and nothing imports it
-but `gateway.cli`.
+The command itself (`gateway/cli.py`) wires this to the server: nothing here imports `server/`.
 """
 
-from gateway.dev.command import dev
+from gateway.dev.asgi import WithDevLoop
+from gateway.dev.loop import DevLoop, Offer
+from gateway.dev.report import coordinate_at, format_errors, locate_name
+from gateway.dev.sources import DevSources
 
-__all__ = ["dev"]
+__all__ = ["DevLoop", "DevSources", "Offer", "WithDevLoop", "coordinate_at", "format_errors", "locate_name"]

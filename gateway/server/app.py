@@ -25,9 +25,9 @@ from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
 from gateway.server.pipeline import Pipeline, PipelineResult
+from gateway.server.query_plan_json import plan_to_json
 from gateway.server.streaming import Streaming
 from gateway.subscriptions import wants_event_stream
-from gateway.server.query_plan_json import plan_to_json
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
