@@ -10,7 +10,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.planning.nodes import ConditionNode, FetchNode, FlattenNode, ParallelNode, PlanNode, SequenceNode
+from gateway.planning.nodes import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+    SubscriptionNode,
+)
 
 
 @dataclass(slots=True)
@@ -44,6 +52,9 @@ def fetch_nodes(node: PlanNode | None) -> list[FetchNode]:
         elif isinstance(n, ConditionNode):
             walk(n.if_clause)
             walk(n.else_clause)
+        elif isinstance(n, SubscriptionNode):
+            walk(n.primary)
+            walk(n.rest)
 
     walk(node)
     return out

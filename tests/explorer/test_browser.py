@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 import pytest
 from explorer_helpers import README_QUERY, REPO_ROOT
 
@@ -177,3 +178,25 @@ def test_docs_screenshot_is_committed():
     assert "docs/explorer.png" in (REPO_ROOT / "README.md").read_text()
 
 
+
+
+def test_subscription_events_appear_in_the_result_pane(page, explorer_gateway):
+    place = (
+        "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
+        {"input": {"customerId": "1", "restaurantId": "1", "items": [{"menuItemId": "1", "quantity": 1}],
+                   "deliveryAddress": {"street": "Unter den Linden 1", "city": "Berlin", "postalCode": "10117"}}},
+    )
+    order_id = httpx.post(explorer_gateway.url, json={"query": place[0], "variables": place[1]}).json()["data"]["placeOrder"]["id"]
+    query = "subscription Watch($id: ID) { orderStatusChanged(id: $id) { id status isPaid } }"
+    _open(page, explorer_gateway.base_url, query=query, variables=f'{{"id": "{order_id}"}}')
+    # The plan pane draws a subscription: the stream from orders, then the per-event fetch.
+    page.locator("#fg-plan .fg-group[data-kind=Subscription]").wait_for(timeout=10000)
+    assert page.locator("#fg-plan .fg-fetch").first.get_attribute("data-service") == "orders"
+    page.click(".graphiql-execute-button")
+    page.wait_for_timeout(1500)  # the stream is open once the gateway has subscribed upstream
+    cancel = httpx.post(explorer_gateway.url, json={"query": f'mutation {{ cancelOrder(id: "{order_id}") {{ status }} }}'})
+    assert "errors" not in cancel.json(), cancel.text
+    result = page.locator(".graphiql-response")
+    result.get_by_text('"CANCELLED"').wait_for(timeout=10000)
+    assert f'"{order_id}"' in result.inner_text()
+    assert page.outside == [] and page.failed == []

@@ -52,11 +52,56 @@
     });
   }
 
+  function isSubscription(params) {
+    var text = String(params.query || "").replace(/#[^\n]*/g, "");
+    if (params.operationName) return new RegExp("\\bsubscription\\s+" + params.operationName + "\\b").test(text);
+    return /^\s*subscription\b/.test(text);
+  }
+
+  /* A subscription over GraphQL-over-SSE (the gateway's `accept: text/event-stream` on POST):
+   * GraphiQL shows each `next` event as it comes; its stop button calls `return()`, which aborts. */
+  async function* subscribe(graphQLParams, headers) {
+    var controller = new AbortController();
+    try {
+      var res = await window.fetch(ENDPOINT, {
+        method: "POST",
+        headers: Object.assign({}, headers, { accept: "text/event-stream" }),
+        body: JSON.stringify(graphQLParams),
+        signal: controller.signal,
+        credentials: "same-origin"
+      });
+      if (!(res.headers.get("content-type") || "").includes("text/event-stream")) {
+        yield await res.json();
+        return;
+      }
+      var reader = res.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
+        var end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          var block = buffer.slice(0, end), event = "message", data = "";
+          buffer = buffer.slice(end + 2);
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event:") === 0) event = line.slice(6).trim();
+            else if (line.indexOf("data:") === 0) data += line.slice(5).trim();
+          });
+          if (event === "complete") return;
+          if (event === "next" && data) yield JSON.parse(data);
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
   function fetcher(graphQLParams, opts) {
     var introspection = graphQLParams.operationName === "IntrospectionQuery";
     var headers = { "content-type": "application/json", accept: "application/graphql-response+json, application/json" };
     var extra = (opts && opts.headers) || {};
     Object.keys(extra).forEach(function (k) { headers[k] = String(extra[k]); });
+    if (!introspection && isSubscription(graphQLParams)) return subscribe(graphQLParams, headers);
     if (!introspection) {
       headers["apollo-expose-query-plan"] = "true";
       headers["fedgate-expose-trace"] = "true";

@@ -24,6 +24,7 @@
       case "Flatten": collectFetches(node.node, out); break;
       case "Sequence": case "Parallel": (node.nodes || []).forEach(function (n) { collectFetches(n, out); }); break;
       case "Condition": collectFetches(node.ifClause, out); collectFetches(node.elseClause, out); break;
+      case "Subscription": collectFetches(node.primary, out); collectFetches(node.rest, out); break;
       default: break;
     }
     return out;
@@ -270,6 +271,21 @@
           branches.appendChild(branch);
         });
         box.appendChild(branches);
+        return box;
+      case "Subscription":
+        box = el("div", "fg-group fg-sub");
+        box.dataset.kind = "Subscription";
+        box.appendChild(el("div", "fg-group-label", "Subscription"));
+        var primary = el("div", "fg-branch");
+        primary.appendChild(el("div", "fg-branch-label", "stream (primary)"));
+        primary.appendChild(this.renderNode(node.primary, counter, null));
+        box.appendChild(primary);
+        if (node.rest) {
+          var rest = el("div", "fg-branch");
+          rest.appendChild(el("div", "fg-arrow", "on every event"));
+          rest.appendChild(this.renderNode(node.rest, counter, null));
+          box.appendChild(rest);
+        }
         return box;
       case "Fetch":
         return this.renderFetch(node, counter.i++, flattenPathText);
