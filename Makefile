@@ -82,3 +82,9 @@ explorer-assets:
 .PHONY: bench
 bench:
 	bench/run.sh
+
+## bench-replicas: 1, 2, 3 gateways behind nginx sharing Redis, and Redis's cost per request; writes bench/results/REPLICAS.md
+.PHONY: bench-replicas
+bench-replicas: install redis nginx
+	scripts/ensure-debian.sh wrk wrk
+	$(BIN)/python -m bench.replicas
