@@ -99,7 +99,7 @@ def test_checkov_finds_nothing_in_either_overlay(rendered, tmp_path):
     for target in OVERLAYS:
         (tmp_path / rendered[target].name).write_text(rendered[target].read_text())
     result = subprocess.run(
-        [str(_tool("checkov")), "-d", str(tmp_path), "--framework", "kubernetes", "-o", "json",
+        [str(_tool("checkov")), "-d", str(tmp_path), "--framework", "kubernetes", "-o", "json", "--skip-download",
          "--skip-check", ",".join(CHECKOV_SKIPS)],
         capture_output=True, text=True,
     )
