@@ -116,7 +116,7 @@ def run(tmp: Path) -> dict[str, Any]:
     bodies.write_bytes(b"\n".join(load.bodies) + b"\n")
     subgraphs, ports = guild_subgraphs(PORT_BASE, tmp)
     redis: Proc | None = None
-    results: dict[str, Any] = {"scale": [], "redis": []}
+    results: dict[str, Any] = {"scale": [], "redis": [], "load_before": os.getloadavg()[0]}
     try:
         supergraph = guild_supergraph(ports, tmp)
         redis = _redis(tmp, PORT_BASE + 5)
@@ -153,6 +153,7 @@ def run(tmp: Path) -> dict[str, Any]:
             redis.stop()
         for p in subgraphs:
             p.stop()
+    results["load_after"] = os.getloadavg()[0]
     return results
 
 
@@ -170,6 +171,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         f"Workload 1 (The Guild's TestQuery, four subgraphs); wrk {THREADS} threads, {CONNECTIONS} connections, "
         f"{DURATION} s per run after a {WARMUP} s warm-up, one run each. CPU is user+system time of the processes "
         "named, divided by the requests answered. See docs/benchmark.md for how to read it.",
+        f"Load average (1 min) {results['load_before']:.1f} before the run and {results['load_after']:.1f} after: "
+        "other work on the machine shares its 2 cores with every process measured here.",
         "",
         "## 1, 2, 3 replicas sharing one Redis, behind nginx",
         "",
