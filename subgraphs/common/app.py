@@ -1,4 +1,4 @@
-"""The Starlette app every subgraph serves: POST/GET /graphql and GET /health."""
+"""The Starlette app every subgraph serves: POST/GET /graphql, GET /health and (with a bus) GET /metrics."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from subgraphs.common.bus import EventBus
 from subgraphs.common.db import Database
 from subgraphs.common.errors import SubgraphError
 
@@ -41,15 +42,23 @@ def create_app(
     db: Database,
     *,
     on_shutdown: Sequence[Hook] = (),
+    bus: EventBus | None = None,
 ) -> Starlette:
-    """Serve `schema`; open `db` (creating and seeding it) at startup and close it at shutdown."""
+    """Serve `schema`; open `db` (creating and seeding it) at startup and close it at shutdown.
+
+    With a `bus`, its relay, consumer and timers run while the app does, and /metrics serves its metrics.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await db.open()
+        if bus is not None:
+            await bus.start()
         try:
             yield
         finally:
+            if bus is not None:
+                await bus.stop()
             for hook in on_shutdown:
                 await hook()
             await db.close()
@@ -67,11 +76,11 @@ def create_app(
         http_handler=GraphQLHTTPSSEHandler(),
         websocket_handler=GraphQLTransportWSHandler(),
     )
-    return Starlette(
-        routes=[
-            Route("/health", health, methods=["GET"]),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_app),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[Route | WebSocketRoute] = [
+        Route("/health", health, methods=["GET"]),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+    ]
+    if bus is not None:
+        routes.append(Route("/metrics", bus.metrics_endpoint, methods=["GET"]))
+    return Starlette(routes=routes, lifespan=lifespan)

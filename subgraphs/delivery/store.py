@@ -1,4 +1,9 @@
-"""The delivery subgraph's SQLite tables, seed data and queries."""
+"""The delivery subgraph's SQLite tables, seed data, queries, and its part of the saga.
+
+`assign_agent`, `pick_up`, `deliver` and `cancel_delivery` each run in the caller's transaction
+and emit their event into the outbox; the explicit mutations, the OrderApproved/OrderCancelled
+handlers and the pickup/ride timers share them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from subgraphs.common import INVALID_STATUS_TRANSITION, NOT_FOUND, Database, SubgraphError
+from subgraphs.common import INVALID_STATUS_TRANSITION, NOT_FOUND, SubgraphError
+from subgraphs.common.bus import Event, Handler, Outbox, Tick, Tx, now_iso, seconds_until
+from subgraphs.common.bus import events as ev
 from subgraphs.common.errors import NO_AGENT_AVAILABLE, parse_id
 
 _SCHEMA = """
@@ -33,14 +40,22 @@ CREATE TABLE deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT NOT NULL UNIQUE,
     agent_id INTEGER NOT NULL REFERENCES agents (id),
-    status TEXT NOT NULL CHECK (status IN ('ASSIGNED', 'DELIVERED')),
+    status TEXT NOT NULL CHECK (status IN ('ASSIGNED', 'PICKED_UP', 'DELIVERED', 'CANCELLED')),
     assigned_at TEXT NOT NULL,
     delivered_at TEXT,
     pickup_slug TEXT NOT NULL,
     pickup_city TEXT NOT NULL,
-    pickup_name TEXT NOT NULL
+    pickup_name TEXT NOT NULL,
+    picked_up_at TEXT
+);
+CREATE INDEX deliveries_by_status ON deliveries (status, assigned_at);
+-- Orders we saw cancelled: an OrderApproved redelivered after its OrderCancelled must not assign.
+CREATE TABLE cancelled_orders (
+    order_id TEXT PRIMARY KEY,
+    cancelled_at TEXT NOT NULL
 );
 """
+SCHEMA_VERSION = 2
 
 AGENTS = [
     (1, "Kai Becker", "+49 30 1111", "BIKE", "Berlin", 1),
@@ -66,6 +81,7 @@ DELIVERIES = [
         "napoli",
         "Berlin",
         "Pizzeria Napoli",
+        "2026-11-01T12:40:00Z",
     ),
 ]
 
@@ -84,7 +100,7 @@ def setup(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?)", AGENTS)
     conn.executemany("INSERT INTO partners VALUES (?, ?, ?, ?)", PARTNERS)
     conn.executemany("INSERT INTO zones VALUES (?, ?)", ZONES)
-    conn.executemany("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", DELIVERIES)
+    conn.executemany("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DELIVERIES)
 
 
 def _now() -> str:
@@ -109,6 +125,7 @@ def _delivery(row: sqlite3.Row) -> dict[str, Any]:
         "agentId": str(row["agent_id"]),
         "status": row["status"],
         "assignedAt": row["assigned_at"],
+        "pickedUpAt": row["picked_up_at"],
         "deliveredAt": row["delivered_at"],
         # name comes from our copy: that is what @provides(fields: "name") promises.
         "pickup": {"slug": row["pickup_slug"], "city": row["pickup_city"], "name": row["pickup_name"]},
@@ -122,8 +139,9 @@ def _in(values: list[Any]) -> str:
 class DeliveryStore:
     """Every read and write the delivery resolvers need."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
 
     async def deliveries_by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
         """Deliveries in the order of `ids`; None for unknown ids."""
@@ -199,7 +217,7 @@ class DeliveryStore:
                 state = status.get(order_id)
                 if state == "DELIVERED":
                     minutes.append(0)
-                elif state == "ASSIGNED":
+                elif state in ("ASSIGNED", "PICKED_UP"):
                     minutes.append(ride)
                 else:
                     minutes.append(ride + WAITING_FOR_AGENT_MINUTES)
@@ -208,48 +226,129 @@ class DeliveryStore:
         return await self.db.read(query)
 
     async def assign(self, order: dict[str, Any]) -> dict[str, Any]:
-        """Give an order to a free agent, one in the delivery city if there is one."""
+        """assignAgent: give an APPROVED order to a free agent in its delivery city."""
         order_id = str(order["id"])
-        city = order["deliveryAddress"]["city"]
-        restaurant = order["restaurant"]
 
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            if conn.execute("SELECT 1 FROM deliveries WHERE order_id = ?", (order_id,)).fetchone():
+        def write(tx: Tx) -> dict[str, Any]:
+            if tx.conn.execute("SELECT 1 FROM deliveries WHERE order_id = ?", (order_id,)).fetchone():
                 raise SubgraphError(INVALID_STATUS_TRANSITION, f"order {order_id} already has an agent")
-            agent = conn.execute(
-                "SELECT id FROM agents WHERE available = 1 ORDER BY city = ? DESC, id LIMIT 1", (city,)
-            ).fetchone()
-            if agent is None:
-                raise SubgraphError(NO_AGENT_AVAILABLE, "no agent is free right now")
-            conn.execute("UPDATE agents SET available = 0 WHERE id = ?", (agent["id"],))
-            cursor = conn.execute(
-                """INSERT INTO deliveries (order_id, agent_id, status, assigned_at, pickup_slug, pickup_city, pickup_name)
-                   VALUES (?, ?, 'ASSIGNED', ?, ?, ?, ?)""",
-                (order_id, agent["id"], _now(), restaurant["slug"], restaurant["city"], restaurant["name"]),
-            )
-            return _delivery(
-                conn.execute("SELECT * FROM deliveries WHERE id = ?", (cursor.lastrowid,)).fetchone()
-            )
+            found = assign_agent(tx, order_id, order["deliveryAddress"]["city"], order["restaurant"])
+            if found is None:
+                raise SubgraphError(NO_AGENT_AVAILABLE, f"no agent is free in {order['deliveryAddress']['city']} right now")
+            return found
 
-        return await self.db.write(write)
+        return await self.outbox.write(write)
 
     async def complete(self, raw_id: str) -> dict[str, Any]:
-        """ASSIGNED -> DELIVERED; frees the agent."""
+        """completeDelivery: ASSIGNED or PICKED_UP -> DELIVERED ahead of the ride; frees the agent."""
         delivery_id = parse_id(raw_id, "delivery")
 
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            row = conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        def write(tx: Tx) -> dict[str, Any]:
+            row = tx.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
             if row is None:
                 raise SubgraphError(NOT_FOUND, f"delivery {raw_id} does not exist")
-            if row["status"] != "ASSIGNED":
-                raise SubgraphError(
-                    INVALID_STATUS_TRANSITION, f"delivery {raw_id} is already {row['status']}"
-                )
-            conn.execute(
-                "UPDATE deliveries SET status = 'DELIVERED', delivered_at = ? WHERE id = ?",
-                (_now(), delivery_id),
-            )
-            conn.execute("UPDATE agents SET available = 1 WHERE id = ?", (row["agent_id"],))
-            return _delivery(conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone())
+            if row["status"] not in ("ASSIGNED", "PICKED_UP"):
+                raise SubgraphError(INVALID_STATUS_TRANSITION, f"delivery {raw_id} is already {row['status']}")
+            return deliver(tx, row)
 
-        return await self.db.write(write)
+        return await self.outbox.write(write)
+
+
+def _fetch(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any]:
+    return _delivery(conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone())
+
+
+def assign_agent(tx: Tx, order_id: str, city: str, restaurant: dict[str, Any]) -> dict[str, Any] | None:
+    """Give the order to a free agent in `city` and emit AgentAssigned; None (nothing written) when none is free."""
+    agent = tx.conn.execute(
+        "SELECT id, name FROM agents WHERE available = 1 AND city = ? ORDER BY id LIMIT 1", (city,)
+    ).fetchone()
+    if agent is None:
+        return None
+    tx.conn.execute("UPDATE agents SET available = 0 WHERE id = ?", (agent["id"],))
+    cursor = tx.conn.execute(
+        """INSERT INTO deliveries (order_id, agent_id, status, assigned_at, pickup_slug, pickup_city, pickup_name)
+           VALUES (?, ?, 'ASSIGNED', ?, ?, ?, ?)""",
+        (order_id, agent["id"], _now(), restaurant["slug"], restaurant["city"], restaurant["name"]),
+    )
+    assert cursor.lastrowid is not None
+    found = _fetch(tx.conn, cursor.lastrowid)
+    tx.emit(ev.AGENT_ASSIGNED, order_id, {"deliveryId": found["id"], "agentId": found["agentId"], "agentName": agent["name"]})
+    return found
+
+
+def pick_up(tx: Tx, row: sqlite3.Row) -> dict[str, Any]:
+    """ASSIGNED -> PICKED_UP: the agent has the food; emits OrderPickedUp."""
+    tx.conn.execute("UPDATE deliveries SET status = 'PICKED_UP', picked_up_at = ? WHERE id = ?", (_now(), row["id"]))
+    tx.emit(ev.ORDER_PICKED_UP, row["order_id"], {"deliveryId": str(row["id"]), "agentId": str(row["agent_id"])})
+    return _fetch(tx.conn, row["id"])
+
+
+def deliver(tx: Tx, row: sqlite3.Row) -> dict[str, Any]:
+    """-> DELIVERED: frees the agent and emits OrderDelivered."""
+    now = _now()
+    tx.conn.execute(
+        "UPDATE deliveries SET status = 'DELIVERED', delivered_at = ?, picked_up_at = COALESCE(picked_up_at, ?) WHERE id = ?",
+        (now, now, row["id"]),
+    )
+    tx.conn.execute("UPDATE agents SET available = 1 WHERE id = ?", (row["agent_id"],))
+    tx.emit(ev.ORDER_DELIVERED, row["order_id"], {"deliveryId": str(row["id"]), "agentId": str(row["agent_id"])})
+    return _fetch(tx.conn, row["id"])
+
+
+def handlers() -> dict[str, dict[str, Handler]]:
+    """What delivery does with the orders service's events."""
+
+    def on_approved(tx: Tx, event: Event) -> None:
+        order_id = event.order_id
+        if tx.conn.execute("SELECT 1 FROM cancelled_orders WHERE order_id = ?", (order_id,)).fetchone():
+            return
+        if tx.conn.execute("SELECT 1 FROM deliveries WHERE order_id = ?", (order_id,)).fetchone():
+            return  # assignAgent got there first
+        city = str(event.data["deliveryCity"])
+        if assign_agent(tx, order_id, city, event.data["restaurant"]) is None:
+            tx.emit(ev.NO_AGENT_AVAILABLE, order_id, {"reason": f"no agent is free in {city}"})
+
+    def on_cancelled(tx: Tx, event: Event) -> None:
+        tx.conn.execute(
+            "INSERT OR IGNORE INTO cancelled_orders (order_id, cancelled_at) VALUES (?, ?)", (event.order_id, _now())
+        )
+        row = tx.conn.execute(
+            "SELECT * FROM deliveries WHERE order_id = ? AND status IN ('ASSIGNED', 'PICKED_UP')", (event.order_id,)
+        ).fetchone()
+        if row is not None:
+            tx.conn.execute("UPDATE deliveries SET status = 'CANCELLED' WHERE id = ?", (row["id"],))
+            tx.conn.execute("UPDATE agents SET available = 1 WHERE id = ?", (row["agent_id"],))
+            tx.emit(ev.DELIVERY_CANCELLED, event.order_id, {"deliveryId": str(row["id"]), "reason": "order cancelled"})
+
+    return {"orders": {ev.ORDER_APPROVED: on_approved, ev.ORDER_CANCELLED: on_cancelled}}
+
+
+def _advance(status: str, column: str, delay_seconds: float, step: Any, name: str, batch: int = 100) -> Tick:
+    # A timer moving deliveries in `status` on, `delay_seconds` after their `column` time.
+    def tick(tx: Tx) -> float | None:
+        if delay_seconds < 0:
+            return None
+        due = tx.conn.execute(
+            f"SELECT * FROM deliveries WHERE status = ? AND {column} <= ? ORDER BY {column} LIMIT ?",
+            (status, now_iso(-delay_seconds), batch),
+        ).fetchall()
+        for row in due:
+            step(tx, row)
+        if len(due) == batch:
+            return 0.0
+        oldest = tx.conn.execute(f"SELECT MIN({column}) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
+        return None if oldest is None else seconds_until(oldest, delay_seconds)
+
+    tick.__name__ = name
+    return tick
+
+
+def pickup_timer(delay_seconds: float) -> Tick:
+    """The agent reaches the restaurant `delay_seconds` after assignment (never when negative)."""
+    return _advance("ASSIGNED", "assigned_at", delay_seconds, pick_up, "pickup")
+
+
+def ride_timer(ride_seconds: float) -> Tick:
+    """The simulated ride: delivered `ride_seconds` after pickup (never when negative)."""
+    return _advance("PICKED_UP", "picked_up_at", ride_seconds, deliver, "ride")

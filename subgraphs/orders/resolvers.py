@@ -19,6 +19,11 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
     subscription = SubscriptionType()
     customer = ObjectType("Customer")
     restaurant = ObjectType("Restaurant")
+    order = ObjectType("Order")
+
+    @order.field("events")
+    async def resolve_events(obj: dict[str, Any], _info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+        return (await store.events_of([str(obj["id"])])).get(str(obj["id"]), [])
 
     @query.field("order")
     async def resolve_order(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
@@ -62,6 +67,12 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
     async def resolve_approve(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
         return await store.transition(id, "approve")
 
+    @mutation.field("rejectOrder")
+    async def resolve_reject(
+        _: Any, _info: GraphQLResolveInfo, id: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        return await store.transition(id, "reject", reason)
+
     @mutation.field("cancelOrder")
     async def resolve_cancel(_: Any, _info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
         return await store.transition(id, "cancel")
@@ -92,6 +103,6 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
 
     return make_subgraph_schema(
         load_sdl("orders"),
-        [query, mutation, subscription, customer, restaurant],
+        [query, mutation, subscription, customer, restaurant, order],
         {"Order": load_orders, "Customer": load_customers, "Restaurant": load_restaurants},
     )

@@ -5,14 +5,22 @@ Values handed to resolvers are dicts keyed by GraphQL field name.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import logging
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from subgraphs.common import BAD_USER_INPUT, INVALID_STATUS_TRANSITION, NOT_FOUND, Database, SubgraphError
+from subgraphs.common import BAD_USER_INPUT, INVALID_STATUS_TRANSITION, NOT_FOUND, SubgraphError
 from subgraphs.common.broker import Broker
+from subgraphs.common.bus import Outbox, Tx
+from subgraphs.common.bus.events import ORDER_APPROVED, ORDER_CANCELLED, ORDER_PLACED
 from subgraphs.common.errors import parse_id
+from subgraphs.orders.saga import CANCELLABLE, REJECTABLE, StatusChange, StatusFeed, change_status
+
+_log = logging.getLogger("subgraphs.orders")
 
 CURRENCY = "EUR"
 ORDER_STATUS_TOPIC = "order-status"
@@ -42,13 +50,16 @@ CREATE TABLE orders (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     customer_id INTEGER NOT NULL REFERENCES customers (id),
     restaurant_id INTEGER NOT NULL REFERENCES restaurants (id),
-    status TEXT NOT NULL CHECK (status IN ('PLACED', 'APPROVED', 'CANCELLED')),
+    status TEXT NOT NULL CHECK (
+        status IN ('PLACED', 'PAID', 'APPROVED', 'ASSIGNED', 'PICKED_UP', 'DELIVERED', 'CANCELLED')),
     created_at TEXT NOT NULL,
     street TEXT NOT NULL,
     city TEXT NOT NULL,
     postal_code TEXT NOT NULL,
     total_cents INTEGER NOT NULL,
-    currency TEXT NOT NULL
+    currency TEXT NOT NULL,
+    -- when the status last changed: the auto-approve timer counts from here
+    status_changed_at TEXT NOT NULL
 );
 CREATE TABLE order_items (
     order_id INTEGER NOT NULL REFERENCES orders (id),
@@ -59,6 +70,17 @@ CREATE TABLE order_items (
     PRIMARY KEY (order_id, position)
 );
 CREATE INDEX orders_by_status ON orders (status, id);
+CREATE INDEX orders_by_status_age ON orders (status, status_changed_at);
+CREATE TABLE order_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    type TEXT NOT NULL,
+    service TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX order_events_by_order ON order_events (order_id, seq);
 CREATE INDEX orders_by_customer ON orders (customer_id, id);
 """
 
@@ -90,11 +112,10 @@ ORDERS = [
     (5, 2, 1, "APPROVED", "2026-11-01T12:20:00Z", "Kastanienallee 9", "Berlin", "10435", [(2, 1), (1, 1)]),
 ]
 
-# Which status may follow which; anything else is INVALID_STATUS_TRANSITION.
-TRANSITIONS = {
-    "approve": ({"PLACED"}, "APPROVED"),
-    "cancel": ({"PLACED", "APPROVED"}, "CANCELLED"),
-}
+# The schema `setup` creates; an older file is moved aside (subgraphs/common/db.py).
+SCHEMA_VERSION = 2
+# The seeded orders' history: how each got to its seeded status.
+_SEED_EVENTS = {"PLACED": [], "APPROVED": ["PaymentCaptured", "OrderApproved"], "CANCELLED": ["OrderCancelled"]}
 
 
 def setup(conn: sqlite3.Connection) -> None:
@@ -109,8 +130,16 @@ def setup(conn: sqlite3.Connection) -> None:
     for order_id, customer, restaurant, status, created, street, city, postal, items in ORDERS:
         total = sum(prices[item] * quantity for item, quantity in items)
         conn.execute(
-            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (order_id, customer, restaurant, status, created, street, city, postal, total, CURRENCY),
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (order_id, customer, restaurant, status, created, street, city, postal, total, CURRENCY, created),
+        )
+        history = [("OrderPlaced", "orders", "PLACED")] + [
+            (event, "payments" if event.startswith("Payment") else "orders", status)
+            for event in _SEED_EVENTS[status]
+        ]
+        conn.executemany(
+            "INSERT INTO order_events (order_id, type, service, at, status) VALUES (?, ?, ?, ?, ?)",
+            [(order_id, event, service, created, after) for event, service, after in history],
         )
         conn.executemany(
             "INSERT INTO order_items VALUES (?, ?, ?, ?, ?)",
@@ -229,18 +258,14 @@ def _get_order(conn: sqlite3.Connection, order_id: int) -> dict[str, Any]:
 
 
 class OrdersStore:
-    """Every read and write the orders resolvers need."""
+    """Every read and write the orders resolvers need; status changes go through `saga.change_status`."""
 
-    def __init__(self, db: Database, events: Broker | None = None) -> None:
-        self.db = db
+    def __init__(self, outbox: Outbox, feed: StatusFeed, events: Broker | None = None) -> None:
+        self.outbox = outbox
+        self.db = outbox.db
+        self.feed = feed
+        #: Where `orderStatusChanged` subscribers listen (StatusPublisher publishes each change there).
         self.events = events
-
-    async def status_changed(self, order: dict[str, Any]) -> dict[str, Any]:
-        """The one place an order's new status is announced: `orderStatusChanged` subscribers get
-        the order as it is right after the change (topic ORDER_STATUS_TOPIC of the broker)."""
-        if self.events is not None:
-            await self.events.publish(ORDER_STATUS_TOPIC, order)
-        return order
 
     async def orders_by_ids(self, ids: list[str]) -> list[dict[str, Any] | None]:
         """Orders in the order of `ids`; None for an id that does not exist."""
@@ -339,23 +364,32 @@ class OrdersStore:
             if not str(address[field]).strip():
                 raise SubgraphError(BAD_USER_INPUT, f"deliveryAddress.{field} must not be empty")
 
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
+        payment = data.get("payment") or {}
+        method = payment.get("method") or "CARD"
+        card = payment.get("cardNumber")
+        if card is not None and not (str(card).isdigit() and 12 <= len(str(card)) <= 19):
+            raise SubgraphError(BAD_USER_INPUT, "payment.cardNumber must be 12 to 19 digits")
+
+        def write(tx: Tx) -> dict[str, Any]:
+            conn = tx.conn
             if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
                 raise SubgraphError(NOT_FOUND, f"customer {data['customerId']} does not exist")
             if conn.execute("SELECT 1 FROM restaurants WHERE id = ?", (restaurant_id,)).fetchone() is None:
                 raise SubgraphError(NOT_FOUND, f"restaurant {data['restaurantId']} does not exist")
+            now = _now()
             cursor = conn.execute(
                 """INSERT INTO orders (customer_id, restaurant_id, status, created_at, street, city,
-                                       postal_code, total_cents, currency)
-                   VALUES (?, ?, 'PLACED', ?, ?, ?, ?, 0, ?)""",
+                                       postal_code, total_cents, currency, status_changed_at)
+                   VALUES (?, ?, 'PLACED', ?, ?, ?, ?, 0, ?, ?)""",
                 (
                     customer_id,
                     restaurant_id,
-                    _now(),
+                    now,
                     address["street"],
                     address["city"],
                     address["postalCode"],
                     CURRENCY,
+                    now,
                 ),
             )
             order_id = cursor.lastrowid
@@ -384,24 +418,88 @@ class OrdersStore:
                 )
                 total += menu_row["price_cents"] * quantity
             conn.execute("UPDATE orders SET total_cents = ? WHERE id = ?", (total, order_id))
+            change_status(
+                tx,
+                self.feed,
+                str(order_id),
+                "PLACED",
+                event=ORDER_PLACED,
+                at=now,
+                extra={"payment": {"method": method, "cardNumber": card}},
+            )
             return _get_order(conn, order_id)
 
-        return await self.status_changed(await self.db.write(write))
+        return await self.outbox.write(write)
 
-    async def transition(self, raw_id: str, action: str) -> dict[str, Any]:
-        """Apply `approve` or `cancel` to an order, or fail with NOT_FOUND / INVALID_STATUS_TRANSITION."""
+    async def transition(self, raw_id: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        """`approve`, `reject` or `cancel` an order, or fail with NOT_FOUND / INVALID_STATUS_TRANSITION."""
         order_id = parse_id(raw_id, "order")
-        allowed_from, to = TRANSITIONS[action]
 
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            row = conn.execute("SELECT status FROM orders WHERE id = ?", (order_id,)).fetchone()
+        def write(tx: Tx) -> dict[str, Any]:
+            row = tx.conn.execute("SELECT status FROM orders WHERE id = ?", (order_id,)).fetchone()
             if row is None:
                 raise SubgraphError(NOT_FOUND, f"order {raw_id} does not exist")
-            if row["status"] not in allowed_from:
-                raise SubgraphError(
-                    INVALID_STATUS_TRANSITION, f"cannot {action} order {raw_id}: it is {row['status']}"
-                )
-            conn.execute("UPDATE orders SET status = ? WHERE id = ?", (to, order_id))
-            return _get_order(conn, order_id)
+            status = row["status"]
+            if action == "approve":
+                if status != "PAID":
+                    raise SubgraphError(
+                        INVALID_STATUS_TRANSITION, f"cannot approve order {raw_id}: it is {status}, not PAID"
+                    )
+                change_status(tx, self.feed, str(order_id), "APPROVED", event=ORDER_APPROVED, detail="approved by the restaurant")
+            else:
+                allowed = REJECTABLE if action == "reject" else CANCELLABLE
+                if status not in allowed:
+                    raise SubgraphError(INVALID_STATUS_TRANSITION, f"cannot {action} order {raw_id}: it is {status}")
+                detail = f"rejected by the restaurant: {reason}" if action == "reject" else "cancelled by the customer"
+                if action == "reject" and not reason:
+                    detail = "rejected by the restaurant"
+                change_status(tx, self.feed, str(order_id), "CANCELLED", event=ORDER_CANCELLED, detail=detail)
+            return _get_order(tx.conn, order_id)
 
-        return await self.status_changed(await self.db.write(write))
+        return await self.outbox.write(write)
+
+    async def events_of(self, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The saga history of each order, oldest first, by order id."""
+        wanted = [int(i) for i in order_ids if str(i).isdigit()]
+        if not wanted:
+            return {}
+        rows = await self.db.read(
+            lambda conn: conn.execute(
+                f"""SELECT order_id, type, service, at, status, detail FROM order_events
+                    WHERE order_id IN ({_placeholders(len(wanted))}) ORDER BY order_id, seq""",
+                tuple(wanted),
+            ).fetchall()
+        )
+        history: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            history.setdefault(str(row["order_id"]), []).append(
+                {key: row[key] for key in ("type", "service", "at", "status", "detail")}
+            )
+        return history
+
+
+class StatusPublisher:
+    """Forwards each committed status change (a `StatusFeed` listener) to the `orderStatusChanged`
+    subscribers: the order as it was right after that change, in commit order."""
+
+    def __init__(self, store: OrdersStore, events: Broker) -> None:
+        self._store = store
+        self._events = events
+        self._last: asyncio.Task[None] | None = None
+
+    def __call__(self, change: StatusChange) -> None:
+        # Chained tasks: each publishes after the one before it, so subscribers see changes in order.
+        self._last = asyncio.get_running_loop().create_task(self._publish(change, self._last))
+
+    async def _publish(self, change: StatusChange, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous
+        try:
+            order = (await self._store.orders_by_ids([change.order_id]))[0]
+            if order is not None:
+                # A later change may have committed meanwhile: publish the status of this one.
+                order["status"] = change.status
+                await self._events.publish(ORDER_STATUS_TOPIC, order)
+        except Exception:  # noqa: BLE001 - the change is stored; only the notification is lost
+            _log.exception("could not publish the status change of order %s", change.order_id)
