@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,29 @@ class SagaStack:
         old = self.procs[name]
         old.stop()
         return self.start(name, port=old.port, db_path=old.db_path)
+
+    def start_all(self) -> None:
+        """orders, payments and delivery, started side by side (payments and delivery reach orders only later)."""
+        port = find_free_port()
+        with ThreadPoolExecutor(3) as pool:
+            futures = {
+                name: pool.submit(
+                    start_subgraph_process, name, self.workdir,
+                    orders_url=f"http://127.0.0.1:{port}/graphql" if name != "orders" else None,
+                    env=self.env, port=port if name == "orders" else None,
+                )
+                for name in ("orders", "payments", "delivery")
+            }
+            errors = []
+            for name, future in futures.items():
+                try:
+                    self.procs[name] = future.result()
+                except Exception as exc:  # noqa: BLE001 - stop the others, then fail
+                    errors.append(exc)
+                    self.procs.pop(name, None)
+        if errors:
+            self.stop()
+            raise errors[0]
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
@@ -157,19 +181,25 @@ def saga_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProc
     proc.stop()
 
 
-@pytest.fixture
-def saga_stack(tmp_path: Path, saga_redis: ServiceProcess) -> Iterator[Callable[..., SagaStack]]:
-    """Factory: `saga_stack(redis=None, **env)` starts orders, payments, delivery on a fresh prefix."""
+def make_stack(workdir: Path, redis: ServiceProcess, **overrides: str) -> SagaStack:
+    """The three subgraphs on `redis` with FAST timings (plus `overrides`) on a fresh stream prefix."""
+    env = {**FAST, "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0", "EVENTS_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+           **overrides}
+    stack = SagaStack({}, env, workdir)
+    stack.start_all()
+    return stack
+
+
+@pytest.fixture(scope="module")
+def saga_stack(
+    tmp_path_factory: pytest.TempPathFactory, saga_redis: ServiceProcess
+) -> Iterator[Callable[..., SagaStack]]:
+    """Factory: `saga_stack(redis=None, **env)`; the stacks live until the test module ends."""
     stacks: list[SagaStack] = []
 
     def start(redis: ServiceProcess | None = None, **overrides: str) -> SagaStack:
-        redis = redis or saga_redis
-        env = {**FAST, "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0", "EVENTS_PREFIX": f"t{uuid.uuid4().hex[:8]}",
-               **overrides}
-        stack = SagaStack({}, env, tmp_path / f"stack{len(stacks)}")
+        stack = make_stack(tmp_path_factory.mktemp("saga-stack"), redis or saga_redis, **overrides)
         stacks.append(stack)
-        for name in ("orders", "payments", "delivery"):
-            stack.start(name)
         return stack
 
     yield start

@@ -62,17 +62,16 @@ def test_estimate_without_the_required_city_is_a_coded_error(subgraphs):
 
 
 def test_assign_and_complete_round_trip(fresh_subgraphs):
-    orders, delivery = fresh_subgraphs["orders"], fresh_subgraphs["delivery"]
-    orders.query('mutation { approveOrder(id: "2") { status } }')  # a Hamburg order
-
+    delivery = fresh_subgraphs["delivery"]
+    # Seeded order 5 is APPROVED, to Berlin, with no agent yet (tests/saga covers orders the saga moves).
     assigned = delivery.query(
-        'mutation { assignAgent(orderId: "2") { id status order { id } agent { id city available } pickup { name } } }'
+        'mutation { assignAgent(orderId: "5") { id status order { id } agent { id city available } pickup { name } } }'
     )["data"]["assignAgent"]
     assert assigned["status"] == "ASSIGNED"
-    assert assigned["agent"] == {"id": "3", "city": "Hamburg", "available": False}
-    assert assigned["pickup"] == {"name": "Sushi Go"}
+    assert assigned["agent"] == {"id": "1", "city": "Berlin", "available": False}
+    assert assigned["pickup"] == {"name": "Pizzeria Napoli"}
 
-    again = delivery.query('mutation { assignAgent(orderId: "2") { id } }')
+    again = delivery.query('mutation { assignAgent(orderId: "5") { id } }')
     assert again["errors"][0]["extensions"]["code"] == "INVALID_STATUS_TRANSITION"
 
     done = delivery.query(
@@ -82,8 +81,8 @@ def test_assign_and_complete_round_trip(fresh_subgraphs):
     assert done["status"] == "DELIVERED" and done["deliveredAt"] and done["agent"]["available"] is True
 
     with sqlite3.connect(f"file:{delivery.db_path}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT status, agent_id, pickup_slug FROM deliveries WHERE order_id = '2'").fetchone()
-    assert row == ("DELIVERED", 3, "sushi-go")
+        row = conn.execute("SELECT status, agent_id, pickup_slug FROM deliveries WHERE order_id = '5'").fetchone()
+    assert row == ("DELIVERED", 1, "napoli")
 
 
 @pytest.mark.parametrize(

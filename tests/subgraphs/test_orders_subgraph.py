@@ -111,28 +111,49 @@ def test_bad_pagination_arguments_are_bad_user_input(subgraphs, args):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_place_approve_cancel_round_trip_through_sqlite(start_subgraph):
-    orders = start_subgraph("orders")
+def test_place_cancel_round_trip_through_sqlite(start_subgraph):
+    orders = start_subgraph("orders")  # no REDIS_URL: the saga's events wait in the outbox
 
     placed = orders.query(PLACE, {"input": place_input()})["data"]["placeOrder"]
     assert placed["status"] == "PLACED"
     assert placed["total"] == {"cents": 2 * 850 + 550, "currency": "EUR"}
     assert [i["subtotal"]["cents"] for i in placed["items"]] == [1700, 550]
 
-    approved = orders.query("mutation ($id: ID!) { approveOrder(id: $id) { status } }", {"id": placed["id"]})
-    assert approved == {"data": {"approveOrder": {"status": "APPROVED"}}}
+    # Nobody has paid it: the restaurant cannot approve it yet (the saga's order cannot be skipped).
+    unpaid = orders.query("mutation ($id: ID!) { approveOrder(id: $id) { status } }", {"id": placed["id"]})
+    assert unpaid["errors"][0]["extensions"]["code"] == "INVALID_STATUS_TRANSITION"
+    cancelled = orders.query("mutation ($id: ID!) { cancelOrder(id: $id) { status } }", {"id": placed["id"]})
+    assert cancelled == {"data": {"cancelOrder": {"status": "CANCELLED"}}}
 
     with sqlite3.connect(f"file:{orders.db_path}?mode=ro", uri=True) as conn:
         row = conn.execute("SELECT status, total_cents FROM orders WHERE id = ?", (placed["id"],)).fetchone()
-    assert row == ("APPROVED", 2250)
+        waiting = conn.execute(
+            "SELECT type FROM outbox WHERE order_id = ? AND sent_at IS NULL ORDER BY seq", (placed["id"],)
+        ).fetchall()
+    assert row == ("CANCELLED", 2250)
+    assert [t for (t,) in waiting] == ["OrderStatusChanged", "OrderPlaced", "OrderStatusChanged", "OrderCancelled"]
 
     # A restarted process keeps the file (no second seeding) and reads back what was written.
     # uvicorn drains, runs the lifespan shutdown (closing SQLite), then re-raises SIGTERM.
     assert orders.stop() in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in orders.log()
     reopened = start_subgraph("orders", db_path=orders.db_path)
-    again = reopened.query("query ($id: ID!) { order(id: $id) { status } orders { totalCount } }", {"id": placed["id"]})
-    assert again == {"data": {"order": {"status": "APPROVED"}, "orders": {"totalCount": 6}}}
+    again = reopened.query(
+        "query ($id: ID!) { order(id: $id) { status events { type service status } } orders { totalCount } }",
+        {"id": placed["id"]},
+    )
+    assert again == {
+        "data": {
+            "order": {
+                "status": "CANCELLED",
+                "events": [
+                    {"type": "OrderPlaced", "service": "orders", "status": "PLACED"},
+                    {"type": "OrderCancelled", "service": "orders", "status": "CANCELLED"},
+                ],
+            },
+            "orders": {"totalCount": 6},
+        }
+    }
 
     cancelled = reopened.query('mutation { cancelOrder(id: "2") { id status } }')
     assert cancelled == {"data": {"cancelOrder": {"id": "2", "status": "CANCELLED"}}}
@@ -145,6 +166,9 @@ def test_place_approve_cancel_round_trip_through_sqlite(start_subgraph):
         ("mutation { approveOrder(id: \"nope\") { id } }", {}, "NOT_FOUND"),
         ("mutation { approveOrder(id: \"3\") { id } }", {}, "INVALID_STATUS_TRANSITION"),
         ("mutation { cancelOrder(id: \"3\") { id } }", {}, "INVALID_STATUS_TRANSITION"),
+        ("mutation { approveOrder(id: \"2\") { id } }", {}, "INVALID_STATUS_TRANSITION"),  # PLACED, not paid
+        ("mutation { rejectOrder(id: \"1\") { id } }", {}, "INVALID_STATUS_TRANSITION"),  # already approved
+        (PLACE, {"input": place_input(payment={"method": "CARD", "cardNumber": "12ab"})}, "BAD_USER_INPUT"),
         (PLACE, {"input": place_input(customerId="77")}, "NOT_FOUND"),
         (PLACE, {"input": place_input(items=[])}, "BAD_USER_INPUT"),
         # The first item is valid and written before the second fails: the whole order must go.
