@@ -21,11 +21,11 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## run: start orders :4001, payments :4002, delivery :4003 and the gateway :4000; Ctrl-C stops all
-run: install
+## run: start redis :4004, orders :4001, payments :4002, delivery :4003 and the gateway :4000; Ctrl-C stops all
+run: install redis
 	scripts/run.sh
 
-## redis: make sure a redis-server binary exists (the tests start their own)
+## redis: make sure a redis-server binary exists (make run starts one, the tests start their own)
 redis:
 	scripts/ensure-redis.sh
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Start the three subgraphs and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
-#   orders :4001  payments :4002  delivery :4003  gateway :4000
-#   (env ORDERS_PORT, PAYMENTS_PORT, DELIVERY_PORT, GATEWAY_PORT choose others)
-# SQLite files go to var/ (created and seeded on first start); delete var/ to start over.
+# Start Redis, the three subgraphs and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
+#   orders :4001  payments :4002  delivery :4003  gateway :4000  redis :4004 (the saga's event bus)
+#   (env ORDERS_PORT, PAYMENTS_PORT, DELIVERY_PORT, GATEWAY_PORT, REDIS_PORT choose others;
+#    REDIS_URL uses a Redis you run yourself instead)
+# Then one demo order is placed and followed from PLACED to DELIVERED (DEMO_ORDER=0 skips it).
+# SQLite files go to var/ (created and seeded on first start), Redis's append-only file to
+# var/redis-<port>/ (or REDIS_DIR); delete var/ to start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,13 @@ BIN=.venv/bin
 GATEWAY_PORT=${GATEWAY_PORT:-4000}
 export ORDERS_PORT=${ORDERS_PORT:-4001} PAYMENTS_PORT=${PAYMENTS_PORT:-4002} DELIVERY_PORT=${DELIVERY_PORT:-4003}
 export ORDERS_URL=${ORDERS_URL:-http://127.0.0.1:${ORDERS_PORT}/graphql}
+REDIS_PORT=${REDIS_PORT:-4004}
+REDIS_DIR=${REDIS_DIR:-var/redis-${REDIS_PORT}}
+OWN_REDIS=0
+if [[ -z "${REDIS_URL:-}" ]]; then
+    OWN_REDIS=1
+    export REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
+fi
 
 # Each child in its own process group, so Ctrl-C reaches only this script, which then stops
 # every child once with SIGTERM (a second signal would make uvicorn skip its graceful drain).
@@ -17,10 +27,12 @@ set -m
 SUPERGRAPH=schema/supergraph.graphql
 pids=()
 names=()
+demo_pid=
 
 stop_all() {
     trap - INT TERM EXIT
     local i
+    [[ -n "$demo_pid" ]] && kill -TERM "$demo_pid" 2>/dev/null || true
     for i in "${!pids[@]}"; do
         if kill -0 "${pids[$i]}" 2>/dev/null; then
             echo "stopping ${names[$i]} (pid ${pids[$i]})"
@@ -64,6 +76,28 @@ sys.exit(f"{name} did not answer {url} within 30s")
 PY
 }
 
+if [[ "$OWN_REDIS" == 1 ]]; then
+    command -v redis-server >/dev/null || { echo "redis-server is missing: run 'make redis'" >&2; exit 1; }
+    mkdir -p "$REDIS_DIR"
+    # AOF: the streams must survive a Redis restart, or events in flight would be lost (docs/saga.md).
+    start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly yes \
+        --appendfsync everysec --dir "$REDIS_DIR" --loglevel warning
+    "$BIN/python" - "$REDIS_PORT" <<'PY'
+import socket, sys, time
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    try:
+        with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            if s.recv(16).startswith(b"+PONG"):
+                print(f"redis is up: 127.0.0.1:{sys.argv[1]}")
+                sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"redis did not answer on {sys.argv[1]} within 20s")
+PY
+fi
+
 start orders "$BIN/python" -m subgraphs.orders
 wait_healthy orders "http://127.0.0.1:${ORDERS_PORT}/health"
 start payments "$BIN/python" -m subgraphs.payments
@@ -88,6 +122,12 @@ if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
     echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql  explorer: http://127.0.0.1:${GATEWAY_PORT}/"
 else
     echo "the gateway is not available yet ('fedgate serve --help' failed): serving the subgraphs only"
+fi
+if [[ "${DEMO_ORDER:-1}" != 0 ]]; then
+    DEMO_URL="http://127.0.0.1:${ORDERS_PORT}/graphql"
+    [[ " ${names[*]} " == *" gateway "* ]] && DEMO_URL="http://127.0.0.1:${GATEWAY_PORT}/graphql"
+    "$BIN/python" scripts/demo_order.py "$DEMO_URL" &
+    demo_pid=$!
 fi
 echo "Ctrl-C stops everything."
 

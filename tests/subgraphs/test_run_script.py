@@ -64,18 +64,21 @@ def _kill_leftovers(marker: str) -> list[int]:
 
 def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_port):
     assert (ROOT / ".venv" / "bin" / "python").exists(), "scripts/run.sh runs from .venv: use `make test`"
-    ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway")}
+    ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway", "redis")}
     env = {
         **os.environ,
         "ORDERS_PORT": str(ports["orders"]),
         "PAYMENTS_PORT": str(ports["payments"]),
         "DELIVERY_PORT": str(ports["delivery"]),
         "GATEWAY_PORT": str(ports["gateway"]),
+        "REDIS_PORT": str(ports["redis"]),
+        "REDIS_DIR": str(tmp_path / "redis"),
         "ORDERS_DB": str(tmp_path / "orders.db"),
         "PAYMENTS_DB": str(tmp_path / "payments.db"),
         "DELIVERY_DB": str(tmp_path / "delivery.db"),
     }
     env.pop("ORDERS_URL", None)
+    env.pop("REDIS_URL", None)
     # A terminal, so that Ctrl-C is a real SIGINT from the line discipline.
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -86,7 +89,7 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
         out = read_until(fd, b"Ctrl-C stops everything", timeout=60)
         assert b"Ctrl-C stops everything" in out, out.decode(errors="replace")
         started = [int(p) for p in re.findall(rb"started \w+ \(pid (\d+)\)", out)]
-        assert len(started) >= 3
+        assert len(started) >= 4  # redis too
 
         for name in ("orders", "payments", "delivery"):
             health = httpx.get(f"http://127.0.0.1:{ports[name]}/health", timeout=5).json()
@@ -105,6 +108,11 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
             ).json()
             assert "errors" not in answer, answer
             assert answer["data"]["order"]["customer"]["name"] == "Ada Lovelace"
+
+        # The demo order goes from PLACED to DELIVERED by itself (auto-approve, pickup, ride).
+        out += read_until(fd, b"is DELIVERED", timeout=60)
+        assert re.search(rb"demo order \d+ is DELIVERED", out), out.decode(errors="replace")
+        assert b"PaymentCaptured" in out and b"AgentAssigned" in out
 
         os.write(fd, b"\x03")
         out += read_until(fd, b"all stopped", timeout=30)
