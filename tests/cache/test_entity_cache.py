@@ -15,7 +15,8 @@ mutation Place($city: String!) {
                      deliveryAddress: {street: "Main 1", city: $city, postalCode: "10115"}}) { id status }
 }
 """
-APPROVE = "mutation Approve($id: ID!) { approveOrder(id: $id) { id status } }"
+# PLACED -> CANCELLED: a status change that needs no other service (approving needs a payment first).
+REJECT = "mutation Reject($id: ID!) { rejectOrder(id: $id) { id status } }"
 
 
 def _status(gateway: Any, order_id: str) -> str:
@@ -81,11 +82,11 @@ def test_ttl_expiry_makes_fresh_data_visible(start_gateway, counts, stack):
     order_id = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
     assert _status(gateway, order_id) == "PLACED"
 
-    approved = stack["orders"].query(APPROVE, {"id": order_id})  # behind the gateway's back
-    assert approved["data"]["approveOrder"]["status"] == "APPROVED"
+    rejected = stack["orders"].query(REJECT, {"id": order_id})  # behind the gateway's back
+    assert rejected["data"]["rejectOrder"]["status"] == "CANCELLED"
     assert _status(gateway, order_id) == "PLACED"  # still cached
     time.sleep(1.2)
-    assert _status(gateway, order_id) == "APPROVED"
+    assert _status(gateway, order_id) == "CANCELLED"
 
 
 def test_invalidation_by_type_and_key_and_by_mutation(start_gateway, stack, redis_server, key_prefix):
@@ -96,7 +97,7 @@ def test_invalidation_by_type_and_key_and_by_mutation(start_gateway, stack, redi
     assert _status(gateway, order_id) == "PLACED"
 
     # A change behind the gateway's back stays invisible until someone invalidates.
-    stack["orders"].query(APPROVE, {"id": order_id})
+    stack["orders"].query(REJECT, {"id": order_id})
     assert _status(other, order_id) == "PLACED"
     invalidation = f"{gateway.base}/invalidation"
     refused = gateway.client.post(invalidation, json={"kind": "type", "type": "Order"})
@@ -107,24 +108,26 @@ def test_invalidation_by_type_and_key_and_by_mutation(start_gateway, stack, redi
         headers={"authorization": "s3cret"},
     )
     assert done.status_code == 200 and done.json()["count"] >= 1
-    assert _status(other, order_id) == "APPROVED"
+    assert _status(other, order_id) == "CANCELLED"
 
     # A mutation through the gateway drops the entries of the entities it returns.
     second = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
     assert _status(other, second) == "PLACED"
-    mutated = gateway.post(APPROVE, {"id": second})
-    assert mutated.json()["data"]["approveOrder"]["status"] == "APPROVED"
+    mutated = gateway.post(REJECT, {"id": second})
+    assert mutated.json()["data"]["rejectOrder"]["status"] == "CANCELLED"
     assert mutated.headers["cache-control"] == "no-store"
-    assert _status(other, second) == "APPROVED"
+    assert _status(other, second) == "CANCELLED"
 
     # By subgraph: everything orders answered goes.
-    stack["orders"].query("mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": second})
-    assert _status(other, second) == "APPROVED"
+    third = gateway.post(PLACE, {"city": "Berlin"}).json()["data"]["placeOrder"]["id"]
+    assert _status(other, third) == "PLACED"
+    stack["orders"].query("mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": third})
+    assert _status(other, third) == "PLACED"
     by_subgraph = gateway.client.post(
         invalidation, json={"kind": "subgraph", "subgraph": "orders"}, headers={"authorization": "s3cret"}
     )
     assert by_subgraph.status_code == 200
-    assert _status(other, second) == "CANCELLED"
+    assert _status(other, third) == "CANCELLED"
 
 
 def test_private_data_never_crosses_users(start_gateway, counts):

@@ -22,7 +22,8 @@ mutation Place {
                      deliveryAddress: {street: "Main 1", city: "Berlin", postalCode: "10115"}}) { id status }
 }
 """
-APPROVE = "mutation Approve($id: ID!) { approveOrder(id: $id) { id status } }"
+# PLACED -> CANCELLED: a status change that needs no other service (approving needs a payment first).
+REJECT = "mutation Reject($id: ID!) { rejectOrder(id: $id) { id status } }"
 STATUS = "query Status($id: ID!) { order(id: $id) { id status total { cents } } }"
 
 
@@ -32,14 +33,14 @@ def _status(replica: Replica, order_id: str) -> str:
     return str(body["data"]["order"]["status"])
 
 
-def _order_approved_behind_the_gateways_back(cluster: Cluster, cached_on: list[Replica]) -> str:
-    """A new order, read (and so cached) through `cached_on`, then approved at the orders subgraph itself."""
+def _order_changed_behind_the_gateways_back(cluster: Cluster, cached_on: list[Replica]) -> str:
+    """A new order, read (and so cached) through `cached_on`, then rejected at the orders subgraph itself."""
     placed = cluster.replicas[0].post({"query": PLACE}).json()
     order_id = placed["data"]["placeOrder"]["id"]
     for replica in cached_on:
         assert _status(replica, order_id) == "PLACED"
-    approved = cluster.subgraphs["orders"].query(APPROVE, {"id": order_id})
-    assert approved["data"]["approveOrder"]["status"] == "APPROVED"
+    rejected = cluster.subgraphs["orders"].query(REJECT, {"id": order_id})
+    assert rejected["data"]["rejectOrder"]["status"] == "CANCELLED"
     return str(order_id)
 
 
@@ -68,7 +69,7 @@ def test_apq_registered_on_one_replica_is_served_by_the_others(cluster, no_faile
 
 def test_entity_cached_by_one_replica_is_a_hit_on_the_others(cluster, no_failed_requests):
     one, *others = cluster.replicas
-    order_id = _order_approved_behind_the_gateways_back(cluster, [one])
+    order_id = _order_changed_behind_the_gateways_back(cluster, [one])
 
     # The others never asked for this order: PLACED can only come from what replica 1 cached.
     for replica in others:
@@ -78,7 +79,7 @@ def test_entity_cached_by_one_replica_is_a_hit_on_the_others(cluster, no_failed_
 
 def test_invalidation_on_one_replica_invalidates_for_all(cluster, no_failed_requests):
     one, two, three = cluster.replicas
-    order_id = _order_approved_behind_the_gateways_back(cluster, [one, two])
+    order_id = _order_changed_behind_the_gateways_back(cluster, [one, two])
     assert _status(one, order_id) == _status(two, order_id) == "PLACED"  # stale, from the cache
 
     answer = httpx.post(
@@ -89,7 +90,7 @@ def test_invalidation_on_one_replica_invalidates_for_all(cluster, no_failed_requ
     )
 
     assert answer.status_code == 200 and answer.json()["count"] >= 1
-    assert _status(one, order_id) == _status(two, order_id) == _status(three, order_id) == "APPROVED"
+    assert _status(one, order_id) == _status(two, order_id) == _status(three, order_id) == "CANCELLED"
 
 
 def _plan_keys(cluster: Cluster) -> set[bytes]:
