@@ -149,13 +149,15 @@ def start_service_process(
     return proc
 
 
-def start_subgraph_stack(workdir: Path) -> dict[str, ServiceProcess]:
-    """orders, payments and delivery, the latter two reading orders from the first."""
+def start_subgraph_stack(workdir: Path, envs: dict[str, dict[str, str]] | None = None) -> dict[str, ServiceProcess]:
+    """orders, payments and delivery, the latter two reading orders from the first; `envs` adds
+    environment variables per subgraph name (e.g. REDIS_URL to put them in the order saga)."""
+    envs = envs or {}
     stack: dict[str, ServiceProcess] = {}
     try:
-        stack["orders"] = start_subgraph_process("orders", workdir)
+        stack["orders"] = start_subgraph_process("orders", workdir, env=envs.get("orders"))
         for name in ("payments", "delivery"):
-            stack[name] = start_subgraph_process(name, workdir, orders_url=stack["orders"].url)
+            stack[name] = start_subgraph_process(name, workdir, orders_url=stack["orders"].url, env=envs.get(name))
     except BaseException:
         for proc in stack.values():
             proc.stop()
@@ -206,8 +208,8 @@ def start_service(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
 
 
 @pytest.fixture(scope="session")
-def subgraph_stack_factory() -> Callable[[Path], dict[str, ServiceProcess]]:
-    """`start_subgraph_stack(workdir)`, for fixtures of other scopes; the caller stops what it starts."""
+def subgraph_stack_factory() -> Callable[..., dict[str, ServiceProcess]]:
+    """`start_subgraph_stack(workdir, envs=None)`, for fixtures of other scopes; the caller stops what it starts."""
     return start_subgraph_stack
 
 

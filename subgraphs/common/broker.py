@@ -99,5 +99,6 @@ def make_broker(service: str, redis_url: str | None = None) -> Broker:
     """Redis pub/sub when `redis_url` (default: env REDIS_URL) is set, else in-process."""
     url = redis_url if redis_url is not None else os.environ.get("REDIS_URL")
     if url:
-        return RedisBroker(url, f"fedgate:{service}:")
+        # EVENTS_PREFIX: the key prefix the saga's streams use too, so stacks can share one Redis.
+        return RedisBroker(url, f"{os.environ.get('EVENTS_PREFIX', 'fedgate')}:{service}:")
     return MemoryBroker()

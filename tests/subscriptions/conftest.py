@@ -4,6 +4,7 @@ speaking graphql-transport-ws (tests/subscriptions/wsclient.py) and GraphQL over
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,32 @@ from gateways import Proc, domain_supergraph, start_gateway  # noqa: E402
 FAST = {"lifecycle": {"shutdown_delay": 0, "watch_interval": 0.2}}
 
 
+def saga_envs(redis_url: str) -> dict[str, dict[str, str]]:
+    """The order saga between orders and payments (an order is PAID by itself, docs/saga.md), the
+    restaurant approving by hand, and delivery outside it: agents only by `assignAgent`, so the
+    status events these tests expect are the ones their mutations cause."""
+    bus = {"REDIS_URL": redis_url, "EVENTS_PREFIX": f"subs{uuid.uuid4().hex[:8]}", "EVENTS_BLOCK_MS": "200",
+           "SAGA_AUTO_APPROVE_SECONDS": "-1"}
+    return {"orders": bus, "payments": bus, "delivery": {"REDIS_URL": ""}}
+
+
 @pytest.fixture(scope="package")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, subgraph_stack_factory: Callable[[Path], dict[str, Any]]
+    tmp_path_factory: pytest.TempPathFactory, subgraph_stack_factory: Callable[..., dict[str, Any]], redis_server: Any
 ) -> Iterator[dict[str, Any]]:
     """orders, payments and delivery on fresh databases, shared by these tests (each uses its own orders)."""
-    procs = subgraph_stack_factory(tmp_path_factory.mktemp("subs-subgraphs"))
+    procs = subgraph_stack_factory(tmp_path_factory.mktemp("subs-subgraphs"), saga_envs(redis_server.url))
+    yield procs
+    for proc in reversed(list(procs.values())):
+        proc.stop()
+
+
+@pytest.fixture
+def fresh_stack(
+    tmp_path: Path, subgraph_stack_factory: Callable[..., dict[str, Any]], redis_server: Any
+) -> Iterator[dict[str, Any]]:
+    """Like `stack`, for one test alone (it may kill a subgraph)."""
+    procs = subgraph_stack_factory(tmp_path / "subgraphs", saga_envs(redis_server.url))
     yield procs
     for proc in reversed(list(procs.values())):
         proc.stop()

@@ -87,7 +87,13 @@ PLACE_INPUT = {
 
 
 async def place_order(http_url: str) -> str:
-    """A new PLACED order (so tests sharing a stack never touch each other's orders)."""
+    """A new order, once the saga has made it PAID (so tests sharing a stack never touch each
+    other's orders, and the restaurant can approve it right away)."""
     body = await mutate(http_url, PLACE, {"input": PLACE_INPUT})
     order_id: str = body["data"]["placeOrder"]["id"]
-    return order_id
+    for _ in range(200):
+        found = await mutate(http_url, "query($id: ID!) { order(id: $id) { status } }", {"id": order_id})
+        if found["data"]["order"]["status"] == "PAID":
+            return order_id
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order {order_id} was not paid within 10 s")
