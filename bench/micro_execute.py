@@ -33,8 +33,9 @@ from graphql import parse, validate
 
 from bench.subgraphs.graphs import SUBGRAPHS
 from bench.workloads import SCALE_QUERY, scale_expected
-from gateway.execution import Executor, prepare_operation
+from gateway.execution import Executor
 from gateway.planning import build_query_plan
+from gateway.server.preparation import prepare_operation
 from gateway.supergraph import load_supergraph
 from gateway.transport import SubgraphResponse
 

@@ -46,13 +46,25 @@ def error_dict(
     return err
 
 
-class GatewayRequestError(Exception):
+class GatewayError(Exception):
+    """The base of every layer's error type: a stable `code` (the `extensions.code` a user sees, or the
+    code a CLI prints) and a message that says what to fix. Each layer has one subclass (CompositionError,
+    SupergraphError, PlanningError, TransportError, CacheError, ConfigError, GatewayRequestError...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class GatewayRequestError(GatewayError):
     """A request that fails before execution (parse, validation, variables, unknown operation).
 
     `errors` are the GraphQL errors to return; `status` is the HTTP status to use.
     """
 
     def __init__(self, errors: list[GraphQLErrorDict], status: int = 400) -> None:
-        super().__init__(errors[0]["message"] if errors else "request error")
+        first = errors[0] if errors else {}
+        super().__init__(first.get("extensions", {}).get("code", BAD_REQUEST), first.get("message", "request error"))
         self.errors = errors
         self.status = status

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import logging
 import pickle
-from collections.abc import Callable
 from typing import Any
 
 from graphql import DocumentNode, parse, print_ast, validate
@@ -22,11 +21,11 @@ from gateway.cache.memory import LRU
 from gateway.config import GatewayConfig
 from gateway.observability.metrics import CACHE_HITS, CACHE_MISSES
 from gateway.planning.nodes import QueryPlan
+from gateway.planning.planner import Planner
 
 log = logging.getLogger("fedgate.cache")
 
 PlanKey = tuple[str, str, "str | None"]
-Planner = Callable[[Any, DocumentNode, "str | None", "dict[str, Any] | None"], QueryPlan]
 
 _HIT = CACHE_HITS.labels("plan")
 _MISS = CACHE_MISSES.labels("plan")
@@ -61,22 +60,19 @@ class PlanCache:
         """`planner` answered from this cache first."""
         self._inner = planner
 
-        def cached_planner(
-            supergraph: Any, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
-        ) -> QueryPlan:
+        def cached_planner(supergraph: Any, document: DocumentNode, operation_name: str | None) -> QueryPlan:
             sdl_hash = getattr(supergraph, "sdl_hash", None)
-            if variables is not None or not isinstance(sdl_hash, str):
-                return planner(supergraph, document, operation_name, variables)
+            if not isinstance(sdl_hash, str):
+                return planner(supergraph, document, operation_name)
             key = (sdl_hash, print_ast(document), operation_name)
             plan = self._plans.get(key)
             if plan is not None:
                 _HIT.inc()
                 return plan
             _MISS.inc()
-            plan = planner(supergraph, document, operation_name, variables)
-            if plan.error is None:
-                self._plans.put(key, plan)
-                self._write_l2([(key, plan)])
+            plan = planner(supergraph, document, operation_name)
+            self._plans.put(key, plan)
+            self._write_l2([(key, plan)])
             return plan
 
         cached_planner.plan_cache = self  # type: ignore[attr-defined]
@@ -140,7 +136,7 @@ class PlanCache:
 
         Call it before the new supergraph takes traffic; requests on the old one go on meanwhile.
         """
-        from gateway.execution import prepare_operation
+        from gateway.execution.operation import split_operation
 
         inner = self._inner
         if inner is None:
@@ -159,22 +155,22 @@ class PlanCache:
                 supergraph: Any,
                 document: DocumentNode,
                 name: str | None,
-                variables: dict[str, Any] | None,
                 made: list[tuple[PlanKey, QueryPlan]] = made,
             ) -> QueryPlan:
                 key = (sdl_hash, print_ast(document), name)
                 plan = self._plans.peek(key)  # read-only from the thread; writes happen on the loop
                 if plan is None:
-                    plan = inner(supergraph, document, name, variables)
-                    if plan.error is None:
-                        made.append((key, plan))
+                    plan = inner(supergraph, document, name)
+                    made.append((key, plan))
                 return plan
 
             def job(query: str = query, operation_name: str | None = operation_name) -> None:
                 document = parse(query)
                 if validate(new_supergraph.api_schema, document):
                     return
-                prepare_operation(new_supergraph, document, operation_name, capture)
+                planned = split_operation(new_supergraph.api_schema, document, operation_name).planned_document
+                if planned is not None:
+                    capture(new_supergraph, planned, operation_name)
 
             try:
                 await asyncio.to_thread(job)

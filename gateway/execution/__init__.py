@@ -11,12 +11,13 @@ from gateway.execution.entities import (
 from gateway.execution.executor import Executor
 from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import (
-    Planner,
+    OperationParts,
     PreparedOperation,
     SupergraphView,
     coerce_variables,
-    prepare_operation,
+    compile_operation,
     select_operation,
+    split_operation,
 )
 from gateway.execution.shaping import ShapingProgram
 from gateway.execution.trace import FetchTrace, fetch_nodes
@@ -24,7 +25,7 @@ from gateway.execution.trace import FetchTrace, fetch_nodes
 __all__ = [
     "Executor",
     "FetchTrace",
-    "Planner",
+    "OperationParts",
     "PreparedOperation",
     "Projector",
     "ShapingProgram",
@@ -32,12 +33,13 @@ __all__ = [
     "TypeMatcher",
     "apply_rewrites",
     "coerce_variables",
+    "compile_operation",
     "collect_at_path",
     "collect_entities",
     "deep_merge",
     "fetch_nodes",
     "merge_entities",
-    "prepare_operation",
     "project_representation",
     "select_operation",
+    "split_operation",
 ]

@@ -1,7 +1,9 @@
-"""PreparedOperation: everything about one (document, operation name) computed once and cached.
+"""PreparedOperation: the executable form of one (document, operation name), computed once and cached.
 
 Holds the plan (or the planning error), the per-fetch request prefixes, the shaping programs and
-the split-out introspection document. Per request only variables change.
+the split-out introspection document. Per request only variables change. Execution never plans:
+`split_operation` says what to plan, the server's preparation step (gateway/server/preparation.py)
+calls the planner, and `compile_operation` builds this record from the plan.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from gateway.errors import (
     BAD_USER_INPUT,
     GRAPHQL_VALIDATION_FAILED,
     OPERATION_NOT_FOUND,
-    QUERY_PLANNING_FAILED,
     GatewayRequestError,
     GraphQLErrorDict,
     error_dict,
@@ -55,10 +56,6 @@ class SupergraphView(Protocol):
     def subgraph_urls(self) -> Mapping[str, str]: ...
 
     def satisfies(self, typename: str, condition: str) -> bool: ...
-
-
-Planner = Callable[[Any, DocumentNode, "str | None", "dict[str, Any] | None"], QueryPlan]
-"""`build_query_plan(supergraph, document, operation_name, variables)`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,18 +230,29 @@ def _prepare_fetch(node: FetchNode, urls: Mapping[str, str]) -> PreparedFetch:
     return PreparedFetch(node.service_name, urls.get(node.service_name), prefix, variables, projector)
 
 
-def prepare_operation(
-    supergraph: SupergraphView,
-    document: DocumentNode,
-    operation_name: str | None,
-    planner: Planner,
-) -> PreparedOperation:
-    """Plan and compile one operation of an already validated `document`.
+@dataclass(frozen=True, slots=True)
+class OperationParts:
+    """One operation of a validated document, split into what the gateway answers itself
+    (introspection, root `__typename`) and the document the planner is given."""
 
-    Raises GatewayRequestError for an unknown operation; a planning failure is kept in `plan_error`
-    and answered as `data: null`.
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    root_type: GraphQLObjectType
+    fragments: dict[str, FragmentDefinitionNode]
+    introspection_document: DocumentNode | None
+    # None: nothing to plan (every root field is answered locally).
+    planned_document: DocumentNode | None
+
+    @property
+    def operation_name(self) -> str | None:
+        return self.operation.name.value if self.operation.name else None
+
+
+def split_operation(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> OperationParts:
+    """Select the operation of a validated `document` and split off what is answered locally.
+
+    Raises GatewayRequestError for an unknown operation, a root type the schema lacks, a subscription.
     """
-    schema = supergraph.api_schema
     operation = select_operation(document, operation_name)
     root_type = schema.get_root_type(operation.operation)
     if root_type is None:
@@ -252,32 +260,27 @@ def prepare_operation(
             [error_dict(f"Schema is not configured for {operation.operation.value}s.", GRAPHQL_VALIDATION_FAILED)]
         )
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
     introspection_document = None
     intro = _filter_root(operation.selection_set, _is_introspection, fragments)
     if intro is not None:
         introspection_document = _with_operation(document, operation, intro)
-
-    plan: QueryPlan | None = None
-    plan_error: GraphQLErrorDict | None = None
     planned_document: DocumentNode | None
     if _filter_root(operation.selection_set, _is_local, fragments) is None:
         planned_document = document  # nothing answered locally: the planner sees the client's document
     else:
         rest = _filter_root(operation.selection_set, lambda n: not _is_local(n), fragments)
         planned_document = None if rest is None else _with_operation(document, operation, rest)
-    if planned_document is not None:
-        try:
-            plan = planner(supergraph, planned_document, operation_name, None)
-        except Exception as exc:  # noqa: BLE001 - any planner failure answers data: null, never a 500
-            code = getattr(exc, "code", None) or QUERY_PLANNING_FAILED
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            if not hasattr(exc, "code"):
-                log.exception("query planner failed")
-            plan_error = error_dict(message, code)
-        else:
-            if plan.error is not None:
-                plan_error = error_dict(plan.error, QUERY_PLANNING_FAILED)
+    return OperationParts(document, operation, root_type, fragments, introspection_document, planned_document)
+
+
+def compile_operation(
+    supergraph: SupergraphView,
+    parts: OperationParts,
+    plan: QueryPlan | None,
+    plan_error: GraphQLErrorDict | None = None,
+) -> PreparedOperation:
+    """The executable form of an operation whose plan is made (`plan_error`: planning failed, answered as
+    `data: null`): per-fetch request prefixes and the shaping inputs."""
     fetches: dict[int, PreparedFetch] = {}
     aliases: dict[str, str] = {}
     if plan is not None and plan_error is None:
@@ -285,16 +288,16 @@ def prepare_operation(
             fetches[id(fetch)] = _prepare_fetch(fetch, supergraph.subgraph_urls)
             aliases.update(internal_aliases(fetch))
     return PreparedOperation(
-        document=document,
-        operation=operation,
-        root_type=root_type,
+        document=parts.document,
+        operation=parts.operation,
+        root_type=parts.root_type,
         plan=plan,
         plan_error=plan_error,
         fetches=fetches,
-        introspection_document=introspection_document,
-        condition_variables=_condition_variables(operation, fragments),
-        fragments=fragments,
-        schema=schema,
+        introspection_document=parts.introspection_document,
+        condition_variables=_condition_variables(parts.operation, parts.fragments),
+        fragments=parts.fragments,
+        schema=supergraph.api_schema,
         internal_aliases=aliases,
     )
 
@@ -316,11 +319,12 @@ def internal_aliases(node: FetchNode) -> dict[str, str]:
 
 
 __all__ = [
-    "Planner",
+    "OperationParts",
     "PreparedFetch",
     "PreparedOperation",
     "SupergraphView",
     "coerce_variables",
-    "prepare_operation",
+    "compile_operation",
     "select_operation",
+    "split_operation",
 ]

@@ -48,6 +48,11 @@ CACHE_ERRORS = Counter(
     ["backend"],
     registry=REGISTRY,
 )
+DOCUMENT_PARSES = Counter(
+    "fedgate_document_parses",
+    "Operation documents parsed: one per distinct query text while it stays in the prepared-operation cache.",
+    registry=REGISTRY,
+)
 SUBGRAPH_REQUESTS = Counter(
     "fedgate_subgraph_requests",
     "HTTP requests sent to each subgraph.",

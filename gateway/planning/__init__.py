@@ -1,5 +1,6 @@
 """Operation to query plan: the Fetch / Sequence / Parallel / Flatten / Condition tree."""
 
+from .conditions import resolve_conditions
 from .errors import PlanningError
 from .nodes import (
     ConditionNode,
@@ -12,7 +13,7 @@ from .nodes import (
     SubscriptionNode,
     print_plan,
 )
-from .planner import build_query_plan, select_operation
+from .planner import Planner, build_query_plan, select_operation
 
 __all__ = [
     "ConditionNode",
@@ -20,11 +21,13 @@ __all__ = [
     "FlattenNode",
     "ParallelNode",
     "PlanNode",
+    "Planner",
     "PlanningError",
     "QueryPlan",
     "SequenceNode",
     "SubscriptionNode",
     "build_query_plan",
     "print_plan",
+    "resolve_conditions",
     "select_operation",
 ]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.errors import GatewayError
 
-class PlanningError(Exception):
+
+class PlanningError(GatewayError):
     """An operation that cannot be planned; the whole response is `data: null` with this error."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message

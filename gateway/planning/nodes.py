@@ -7,7 +7,7 @@ compared in golden tests.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LIST = "@"
 """Flatten path segment meaning "each element of the list here"."""
@@ -144,9 +144,6 @@ PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 @dataclass(frozen=True, slots=True)
 class QueryPlan:
     node: PlanNode | None
-    # Set when the operation cannot be planned as a whole; the executor answers `data: null` with it.
-    error: str | None = None
-    fetch_count: int = field(default=0, compare=False)
 
     def __str__(self) -> str:
         return print_plan(self)

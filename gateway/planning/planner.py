@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
@@ -10,8 +11,11 @@ from ..supergraph import Supergraph
 from .assemble import Assembler
 from .builder import Builder
 from .errors import PlanningError
-from .nodes import FetchNode, PlanNode, QueryPlan, SequenceNode, SubscriptionNode, iter_fetches
+from .nodes import FetchNode, PlanNode, QueryPlan, SequenceNode, SubscriptionNode
 from .normalize import Normalizer
+
+Planner = Callable[[Any, DocumentNode, "str | None"], QueryPlan]
+"""`build_query_plan(supergraph, document, operation_name)`, or a cache in front of it."""
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
@@ -30,9 +34,11 @@ def build_query_plan(
     supergraph: Supergraph,
     document: DocumentNode,
     operation_name: str | None = None,
-    variables: dict[str, Any] | None = None,
 ) -> QueryPlan:
-    """Plan a parsed, validated operation; raise PlanningError when no plan can serve it."""
+    """Plan a parsed, validated operation; raise PlanningError when no plan can serve it.
+
+    Plans do not depend on variable values: `@skip`/`@include` on a variable become Condition nodes,
+    decided per request by the executor (or by `conditions.resolve_conditions`)."""
     op = select_operation(document, operation_name)
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     kind = op.operation.value
@@ -49,9 +55,7 @@ def build_query_plan(
     node = Assembler(builder, op).build(builder.groups)
     if kind == "subscription":
         node = _subscription(node)
-    plan = QueryPlan(node)
-    object.__setattr__(plan, "fetch_count", sum(1 for _ in iter_fetches(node)))
-    return plan
+    return QueryPlan(node)
 
 
 def _subscription(node: PlanNode | None) -> SubscriptionNode:

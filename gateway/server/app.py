@@ -19,8 +19,7 @@ from gateway.cache.apq import PERSISTED_QUERY_NOT_FOUND
 from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
-from gateway.execution import Planner, SupergraphView
-from gateway.planning.nodes import print_plan
+from gateway.planning import Planner, print_plan
 from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
@@ -28,6 +27,7 @@ from gateway.server.pipeline import Pipeline, PipelineResult
 from gateway.server.query_plan_json import plan_to_json
 from gateway.server.streaming import Streaming
 from gateway.subscriptions import wants_event_stream
+from gateway.supergraph import Supergraph
 from gateway.transport import Transport, make_transport
 
 log = logging.getLogger("fedgate.server")
@@ -44,7 +44,7 @@ class GatewayState:
         self.caches: Caches | None = None
         self.streaming: Streaming | None = None
 
-    def load(self, supergraph: SupergraphView) -> None:
+    def load(self, supergraph: Supergraph) -> None:
         """Serve `supergraph` from now on (fresh operation caches); subscriptions it no longer serves end."""
         self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches)
         if self.streaming is not None:
@@ -106,7 +106,7 @@ def _explorer(config: GatewayConfig, state: GatewayState) -> list[Middleware]:
 
 
 def create_app(
-    supergraph: SupergraphView | None,
+    supergraph: Supergraph | None,
     config: GatewayConfig | None = None,
     *,
     planner: Planner | None = None,
@@ -150,7 +150,7 @@ def create_app(
                 no_store = "private, no-cache, must-revalidate" if exc.code == PERSISTED_QUERY_NOT_FOUND else None
                 body = {"errors": [error_dict(exc.message, exc.code)]}
                 return _respond(request, PipelineResult(exc.status, body, cache_control=no_store))
-        refused, query = guard.before(request, query, payload.get("operationName"), pipeline)
+        claims, refused = guard.authenticate(request, payload.get("operationName"))
         if refused is not None:
             return _respond(request, refused)
         try:
@@ -162,6 +162,7 @@ def create_app(
                 expose_plan=_wants_plan(request),
                 client_headers=request.headers,
                 expose_trace=trace_allowed and _wants_trace(request),
+                claims=claims,
             )
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")

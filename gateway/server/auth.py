@@ -5,8 +5,9 @@ checked; the claims are kept for the request. The directives are read from the s
 a field the request may not see is removed from the operation before planning, and comes back
 as `null` with an `UNAUTHORIZED_FIELD_OR_TYPE` error while the rest of the operation runs.
 
-Per operation text the protected fields are found once; per request the work is one check per
-protected field, and the filtered operation is cached per set of refused fields.
+Per operation the protected fields are found once (kept in the server's prepared operation); per
+request the work is one check per protected field, and the filtered operation (a document, planned
+once) is cached per set of refused fields.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -39,8 +39,6 @@ from graphql import (
     VariableNode,
     get_named_type,
     parse,
-    print_ast,
-    validate,
     visit,
 )
 from graphql.language import ListValueNode, StringValueNode, Visitor
@@ -284,60 +282,28 @@ class Denied:
 
 
 @dataclass(slots=True)
-class _OperationAuth:
+class OperationAuth:
     protected: list[_Protected]
     document: DocumentNode
     operation: OperationDefinitionNode
     # Null targets of every composite field (a field whose selection the filter empties is dropped).
     targets: dict[int, list[tuple[str, ...] | None]]
-    filtered: dict[frozenset[int], tuple[str | None, Denied]] = field(default_factory=dict)
+    filtered: dict[frozenset[int], tuple[DocumentNode | None, Denied]] = field(default_factory=dict)
 
 
 class Authorization:
-    """Enforces the directives for operations on one supergraph."""
+    """Enforces the directives for operations on one supergraph.
 
-    def __init__(self, sdl: str, schema: GraphQLSchema, cache_size: int) -> None:
+    Per operation `analyse` finds the protected fields once (kept in the prepared operation); per
+    request `filter` checks them against the caller's claims."""
+
+    def __init__(self, sdl: str, schema: GraphQLSchema) -> None:
         self.types, self.fields = read_requirements(sdl)
         self.schema = schema
         self.active = bool(self.types or self.fields)
-        self._ops: LRU[tuple[str, str | None], _OperationAuth | bool] = LRU(cache_size)
 
-    def filter(
-        self, query: str, operation_name: str | None, claims: dict[str, Any] | None
-    ) -> tuple[str | None, Denied] | None:
-        """None when the request may run as sent; else (the query to run instead, or None when nothing
-        is left to run, and the nulls/errors to apply)."""
-        key = (query, operation_name)
-        op = self._ops.get(key)
-        if op is None:
-            op = self._analyse(query, operation_name) or False
-            self._ops.put(key, op)
-        if op is False or op is True:
-            return None
-        scopes = scopes_of(claims)
-        authenticated = claims is not None
-        refused = frozenset(i for i, p in enumerate(op.protected) if not p.requirement.allows(authenticated, scopes))
-        if not refused:
-            return None
-        cached = op.filtered.get(refused)
-        if cached is None:
-            cached = self._filtered(op, refused)
-            op.filtered[refused] = cached
-        return cached
-
-    def _analyse(self, query: str, operation_name: str | None) -> _OperationAuth | None:
-        try:
-            document = parse(query)
-        except GraphQLError:
-            return None
-        if validate(self.schema, document):
-            return None
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        if operation_name:
-            operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-        if len(operations) != 1:
-            return None
-        operation = operations[0]
+    def analyse(self, document: DocumentNode, operation: OperationDefinitionNode) -> OperationAuth | None:
+        """The protected fields of a validated operation; None when it has none."""
         root = self.schema.get_root_type(operation.operation)
         if root is None:
             return None
@@ -347,7 +313,23 @@ class Authorization:
         self._walk(root, operation.selection_set, fragments, (), None, protected, targets)
         if not protected:
             return None
-        return _OperationAuth(protected, document, operation, targets)
+        return OperationAuth(protected, document, operation, targets)
+
+    def filter(
+        self, op: OperationAuth, claims: dict[str, Any] | None
+    ) -> tuple[frozenset[int], DocumentNode | None, Denied] | None:
+        """None when the caller may see the whole operation; else (the refused fields, the operation to run
+        instead or None when nothing is left to run, the nulls/errors to apply). Cached per refused set."""
+        scopes = scopes_of(claims)
+        authenticated = claims is not None
+        refused = frozenset(i for i, p in enumerate(op.protected) if not p.requirement.allows(authenticated, scopes))
+        if not refused:
+            return None
+        cached = op.filtered.get(refused)
+        if cached is None:
+            cached = self._filtered(op, refused)
+            op.filtered[refused] = cached
+        return refused, cached[0], cached[1]
 
     def _walk(
         self,
@@ -415,7 +397,7 @@ class Authorization:
                     target_type = self.schema.get_type(frag.type_condition.name.value)
                     self._walk(target_type or parent, frag.selection_set, fragments, path, parent_target, out, targets)
 
-    def _filtered(self, op: _OperationAuth, refused: frozenset[int]) -> tuple[str | None, Denied]:
+    def _filtered(self, op: OperationAuth, refused: frozenset[int]) -> tuple[DocumentNode | None, Denied]:
         removed = {id(op.protected[i].node) for i in refused}
         denied = Denied(
             null_paths=[op.protected[i].null_path for i in sorted(refused)],
@@ -493,8 +475,7 @@ class Authorization:
             ),
             selection_set=root,
         )
-        new_doc = DocumentNode(definitions=(new_op, *used_fragments.values()))
-        return print_ast(new_doc), denied
+        return DocumentNode(definitions=(new_op, *used_fragments.values())), denied
 
 
 def _used_fragments(root: SelectionSetNode, available: dict[str, FragmentDefinitionNode]) -> dict[str, FragmentDefinitionNode]:

@@ -3,9 +3,9 @@
 - `middleware()`: CORS, then per `/graphql` request: request id (header both ways), CSRF prevention,
   in-flight gauge, request metrics, the request span, the access log line;
 - `read_body()`: the POST body within `limits`;
-- `before()`: JWT claims, document limits, introspection switch, `@authenticated`/`@requiresScopes`
-  filtering (may replace the query it is given);
-- `after()`: refused fields set to null with their errors, subgraph errors masked;
+- `authenticate()`: JWT claims (the pipeline enforces limits and `@authenticated`/`@requiresScopes`
+  on the prepared operation);
+- `after()`: subgraph errors masked, the operation label for metrics and logs;
 - `instrument()`: the transport wrapper (fetch metrics and spans, outbound headers);
 - `metrics()`: the `GET /metrics` endpoint.
 """
@@ -33,9 +33,9 @@ from gateway.observability import metrics
 from gateway.observability.context import CURRENT, RequestInfo
 from gateway.observability.logging import access_log, configure_logging
 from gateway.observability.tracing import Tracing
-from gateway.server.auth import AuthError, Authorization, JwtVerifier, apply_denied
+from gateway.server.auth import AuthError, JwtVerifier
 from gateway.server.headers import HeaderRules
-from gateway.server.limits import BodyRefused, DocumentLimits, drain_body, read_body
+from gateway.server.limits import BodyRefused, drain_body, read_body
 from gateway.server.pipeline import PipelineResult
 from gateway.server.security import (
     PREFLIGHT_HEADERS,
@@ -68,23 +68,6 @@ def _new_id_prefix() -> None:
 os.register_at_fork(after_in_child=_new_id_prefix)  # `serve --workers`: workers fork after import
 
 
-class _PerSupergraph:
-    """Checks that depend on the loaded supergraph (rebuilt when it changes)."""
-
-    def __init__(self, guard: Guard, pipeline: Any) -> None:
-        config = guard.config
-        supergraph = pipeline.supergraph
-        self.pipeline = pipeline
-        self.limits = DocumentLimits(
-            config.limits, supergraph.api_schema, config.security.introspection, config.plan_cache_size
-        )
-        self.auth: Authorization | None = None
-        sdl = getattr(supergraph, "sdl", None)
-        if config.auth.directives and isinstance(sdl, str):
-            auth = Authorization(sdl, supergraph.api_schema, config.plan_cache_size)
-            self.auth = auth if auth.active else None
-
-
 class Guard:
     """Built once per app from the config; every per-request method is cheap when its feature is off."""
 
@@ -103,7 +86,6 @@ class Guard:
         self.rules = HeaderRules(config.headers)
         self.jwt = JwtVerifier(config.auth) if config.auth.jwks else None
         self.require_auth = config.auth.require_authentication
-        self._per: _PerSupergraph | None = None
         self._labels: dict[tuple[str, str], list[Any]] = {}
         self.in_flight = 0
         self._operation_names: set[str] = set()
@@ -117,7 +99,7 @@ class Guard:
 
         def plan_cache_size() -> float:
             pipeline = state.pipeline
-            cache = getattr(pipeline, "_operations", None)
+            cache = pipeline.preparation.operations if pipeline is not None else None
             try:
                 return float(len(cache)) if cache is not None else 0.0
             except TypeError:
@@ -149,16 +131,8 @@ class Guard:
         except BodyRefused as exc:
             return PipelineResult(exc.status, {"errors": [exc.error]}, close=exc.close)
 
-    def _checks(self, pipeline: Any) -> _PerSupergraph:
-        per = self._per
-        if per is None or per.pipeline is not pipeline:
-            per = self._per = _PerSupergraph(self, pipeline)
-        return per
-
-    def before(
-        self, request: Request, query: Any, operation_name: Any, pipeline: Any
-    ) -> tuple[PipelineResult | None, Any]:
-        """Checks before the pipeline runs: (a result to send instead, or None; the query to run)."""
+    def authenticate(self, request: Request, operation_name: Any) -> tuple[dict[str, Any] | None, PipelineResult | None]:
+        """(the caller's verified claims or None, a 401 to send instead of running the request, or None)."""
         info = CURRENT.get()
         if info is not None and isinstance(operation_name, str):
             info.operation = operation_name
@@ -167,40 +141,20 @@ class Guard:
             try:
                 claims = self.jwt.claims(request.headers)
             except AuthError as exc:
-                return PipelineResult(401, {"errors": [exc.error]}), query
+                return None, PipelineResult(401, {"errors": [exc.error]})
             if info is not None:
                 info.claims = claims
         if claims is None and self.require_auth:
             error = error_dict("Authentication is required.", "UNAUTHENTICATED")
-            return PipelineResult(401, {"errors": [error]}), query
-        if not isinstance(query, str):
-            return None, query
-        per = self._checks(pipeline)
-        verdict = per.limits.check(query)
-        if info is not None and not info.operation:
-            info.operation = verdict.operation_name
-        if verdict.errors is not None:
-            return PipelineResult(400, {"errors": verdict.errors}), query
-        if per.auth is not None:
-            name = operation_name if isinstance(operation_name, str) and operation_name else None
-            filtered = per.auth.filter(query, name, claims)
-            if filtered is not None:
-                new_query, denied = filtered
-                if info is not None:
-                    info.denied = denied
-                if new_query is None:
-                    body: dict[str, Any] = {"data": {}}
-                    apply_denied(body, denied)
-                    return PipelineResult(200, body), query
-                return None, new_query
-        return None, query
+            return None, PipelineResult(401, {"errors": [error]})
+        return claims, None
 
     def after(self, result: PipelineResult) -> PipelineResult:
-        """Post-processing of the response: refused fields, masked subgraph errors, the outcome label."""
+        """Post-processing of the response: masked subgraph errors, the operation and outcome labels."""
         body = result.body
         info = CURRENT.get()
-        if info is not None and info.denied is not None and result.status == 200:
-            apply_denied(body, info.denied)
+        if info is not None and result.operation and not info.operation:
+            info.operation = result.operation
         if info is not None and result.request_error:
             info.refused = True
         errors = body.get("errors")

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import GatewayConfig, LifecycleConfig
-from gateway.execution import SupergraphView
+from gateway.supergraph import Supergraph
 
 log = logging.getLogger("fedgate.lifecycle")
 
@@ -41,10 +41,10 @@ class _State(Protocol):
     pipeline: Any
     transport: Any
 
-    def load(self, supergraph: SupergraphView) -> None: ...
+    def load(self, supergraph: Supergraph) -> None: ...
 
 
-def _default_loader(sdl: str) -> SupergraphView:
+def _default_loader(sdl: str) -> Supergraph:
     from gateway.supergraph import load_supergraph
 
     return load_supergraph(sdl)
@@ -57,7 +57,7 @@ class Lifecycle:
         self,
         state: _State,
         config: LifecycleConfig | None = None,
-        loader: Callable[[str], SupergraphView] = _default_loader,
+        loader: Callable[[str], Supergraph] = _default_loader,
     ) -> None:
         self.state = state
         self.config = config or LifecycleConfig()

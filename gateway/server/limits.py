@@ -1,7 +1,8 @@
 """Request limits: body size and read time, then per document tokens, depth, aliases, root fields and an
 estimated cost (demand control). Checked before any subgraph is called; answers are GraphQL errors.
 
-Document checks run once per query text (the verdict is cached); a repeated operation costs a lookup.
+Document checks run once per query text (the verdict is kept with the prepared document); a repeated
+operation costs a lookup.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from graphql.type import GraphQLOutputType
 from starlette.requests import Request
 from starlette.types import Receive
 
-from gateway.cache.memory import LRU
 from gateway.config import LimitsConfig
 from gateway.errors import GRAPHQL_PARSE_FAILED, GraphQLErrorDict, error_dict
 
@@ -155,6 +155,31 @@ async def read_body(request: Request, limits: LimitsConfig) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A query text parsed once: its document, or the errors to answer (`limit_error`: a limit refused
+    it, as opposed to a syntax error)."""
+
+    document: DocumentNode | None
+    errors: list[GraphQLErrorDict] | None = None
+    limit_error: bool = False
+
+
+def parse_document(query: str, max_tokens: int | None) -> ParsedDocument:
+    """Parse a query text, stopping at `max_tokens`; the one place the server turns text into an AST."""
+    try:
+        return ParsedDocument(parse(query, max_tokens=max_tokens))
+    except GraphQLError as err:
+        if max_tokens is not None and "more than" in err.message and "tokens" in err.message:
+            return ParsedDocument(
+                None, [error_dict(f"Document exceeds the limit of {max_tokens} tokens.", MAX_TOKENS_LIMIT)], True
+            )
+        locations = [{"line": loc.line, "column": loc.column} for loc in err.locations or ()]
+        return ParsedDocument(None, [error_dict(err.message, GRAPHQL_PARSE_FAILED, locations=locations or None)])
+    except RecursionError:
+        return ParsedDocument(None, [error_dict("Document is nested too deeply.", GRAPHQL_PARSE_FAILED)], True)
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The limit errors of one query text (None: it may run) and its operation name when it has one."""
 
@@ -166,33 +191,25 @@ _OK = Verdict(None)
 
 
 class DocumentLimits:
-    """Checks a query text against the configured limits (and the introspection switch); cached per text."""
+    """Checks a parsed document against the configured limits (and the introspection switch).
 
-    def __init__(self, limits: LimitsConfig, schema: GraphQLSchema, introspection: bool, cache_size: int) -> None:
+    The server parses each distinct text once (gateway/server/preparation.py) and keeps the verdict with
+    the document; `check(query)` parses for callers that only have text (tools and tests)."""
+
+    def __init__(self, limits: LimitsConfig, schema: GraphQLSchema, introspection: bool) -> None:
         self.limits = limits
         self.schema = schema
         self.introspection = introspection
-        self._verdicts: LRU[str, Verdict] = LRU(cache_size)
 
     def check(self, query: str) -> Verdict:
-        """The verdict for this query text (cached)."""
-        verdict = self._verdicts.get(query)
-        if verdict is None:
-            verdict = self._judge(query)
-            self._verdicts.put(query, verdict)
-        return verdict
+        """The verdict for a query text: `parse_document` then `judge`."""
+        parsed = parse_document(query, self.limits.max_tokens)
+        if parsed.document is None:
+            return Verdict(parsed.errors) if parsed.limit_error else _OK
+        return self.judge(parsed.document)
 
-    def _judge(self, query: str) -> Verdict:
-        limits = self.limits
-        try:
-            document = parse(query, no_location=True, max_tokens=limits.max_tokens)
-        except GraphQLError as err:
-            if "more than" in err.message and "tokens" in err.message:
-                return Verdict([error_dict(f"Document exceeds the limit of {limits.max_tokens} tokens.", MAX_TOKENS_LIMIT)])
-            # A syntax error: the pipeline reports it with locations.
-            return _OK
-        except RecursionError:
-            return Verdict([error_dict("Document is nested too deeply.", GRAPHQL_PARSE_FAILED)])
+    def judge(self, document: DocumentNode) -> Verdict:
+        """The limit errors of a parsed document (None: it may run) and its operation name."""
         names = [d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name]
         name = names[0] if len(names) == 1 else ""
         try:

@@ -1,7 +1,7 @@
-"""The request pipeline: parse -> validate -> select operation -> coerce variables -> plan -> execute.
+"""The request pipeline: the prepared operation (parse, limits, validation, plan, auth analysis: once per
+distinct operation, see preparation.py), then per request authorization, variables and execution.
 
-Everything that depends only on the query text and operation name is cached in bounded LRUs, so a
-repeated operation costs a dict lookup before execution.
+A repeated operation costs two dict lookups before execution.
 """
 
 from __future__ import annotations
@@ -13,32 +13,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
+from graphql import OperationType
 
 from gateway.cache import Caches
-from gateway.cache.memory import LRU
 from gateway.config import GatewayConfig
 from gateway.errors import (
     BAD_REQUEST,
-    GRAPHQL_PARSE_FAILED,
-    GRAPHQL_VALIDATION_FAILED,
     METHOD_NOT_ALLOWED,
     SUBSCRIPTION_TRANSPORT_REQUIRED,
     GatewayRequestError,
-    GraphQLErrorDict,
     error_dict,
 )
-from gateway.execution import (
-    Executor,
-    FetchTrace,
-    Planner,
-    PreparedOperation,
-    SupergraphView,
-    coerce_variables,
-    prepare_operation,
-)
-from gateway.planning.nodes import print_plan
+from gateway.execution import Executor, FetchTrace, PreparedOperation, coerce_variables
+from gateway.planning import Planner, print_plan
+from gateway.server.auth import Authorization, Denied, apply_denied
+from gateway.server.limits import DocumentLimits
+from gateway.server.preparation import OperationRecord, Preparation, PreparedDocument
 from gateway.server.query_plan_json import plan_to_json
+from gateway.supergraph import Supergraph
 from gateway.transport import Transport
 
 
@@ -50,28 +42,12 @@ class PipelineResult:
     body: dict[str, Any]
     allow: str | None = None
     cache_control: str | None = None
+    # The operation name metrics and logs use: the request's, else the document's only one.
+    operation: str = ""
     close: bool = False  # send `Connection: close` (a refused body was left unread)
     # A GraphQL request error (parse, validation, operation, variables) of a well-formed request:
     # its status depends on the response media type (see server/negotiation.py).
     request_error: bool = False
-
-
-@dataclass(slots=True)
-class _CachedDocument:
-    document: DocumentNode | None
-    errors: list[GraphQLErrorDict] | None
-
-
-@dataclass(slots=True)
-class _CachedOperation:
-    prepared: PreparedOperation | None
-    error: GatewayRequestError | None
-    plan_extension: dict[str, Any] | None = None
-
-
-def _graphql_error(err: GraphQLError, code: str) -> GraphQLErrorDict:
-    locations = [{"line": loc.line, "column": loc.column} for loc in err.locations or ()]
-    return error_dict(err.message, code, locations=locations or None)
 
 
 # Client headers that differ on every request without changing its answer.
@@ -103,7 +79,7 @@ class Pipeline:
 
     def __init__(
         self,
-        supergraph: SupergraphView,
+        supergraph: Supergraph,
         config: GatewayConfig,
         planner: Planner,
         transport: Transport,
@@ -115,39 +91,32 @@ class Pipeline:
         self.executor = Executor(supergraph, transport)
         self.plan_cache = caches.plans if caches is not None else None
         self.entity_cache = caches.entities_for(supergraph) if caches is not None else None
-        size = config.plan_cache_size
-        self._documents: LRU[str, _CachedDocument] = LRU(size)
-        self._operations: LRU[tuple[Any, ...], _CachedOperation] = LRU(size)
+        limits = DocumentLimits(config.limits, supergraph.api_schema, config.security.introspection)
+        auth = Authorization(supergraph.sdl, supergraph.api_schema) if config.auth.directives else None
+        self.preparation = Preparation(
+            supergraph, planner, limits, auth if auth is not None and auth.active else None, config.plan_cache_size
+        )
         self._labels_on = frozenset(config.override_labels)
         # Inbound dedup: identical concurrent queries share one execution (see traffic_shaping).
         self._dedup = config.traffic_shaping.deduplicate_requests and not config.auth.jwks
         self._inflight: dict[tuple[Any, ...], asyncio.Future[PipelineResult]] = {}
         self._trace_allowed = config.explorer.enabled and config.explorer.trace
 
-    def _document(self, query: str) -> _CachedDocument:
-        cached = self._documents.get(query)
-        if cached is not None:
-            return cached
-        try:
-            document = parse(query)
-        except GraphQLError as err:
-            cached = _CachedDocument(None, [_graphql_error(err, GRAPHQL_PARSE_FAILED)])
-        else:
-            errors = validate(self.supergraph.api_schema, document)
-            if errors:
-                cached = _CachedDocument(None, [_graphql_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
-            else:
-                cached = _CachedDocument(document, None)
-        self._documents.put(query, cached)
-        return cached
-
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
         """The cached prepared operation; raises GatewayRequestError for parse/validation/operation errors."""
-        return self._operation(query, operation_name)[0]
+        doc = self.preparation.document(query)
+        refusal = doc.limit_errors or doc.errors
+        if refusal:
+            raise GatewayRequestError(refusal)
+        record = self._operation(query, operation_name, doc)[0]
+        if record.error is not None:
+            raise record.error
+        assert record.prepared is not None
+        return record.prepared
 
     def _override_labels(self) -> frozenset[str] | None:
         """Progressive-override labels on for this request; None when the supergraph has none."""
-        labels = getattr(self.supergraph, "override_labels", None)
+        labels = self.supergraph.override_labels
         if not labels:
             return None
         on = {label for label in labels if label in self._labels_on}
@@ -156,29 +125,39 @@ class Pipeline:
                 on.add(label)
         return frozenset(on)
 
-    def _operation(self, query: str, operation_name: str | None) -> tuple[PreparedOperation, _CachedOperation]:
+    def _operation(
+        self, query: str, operation_name: str | None, doc: PreparedDocument
+    ) -> tuple[OperationRecord, Supergraph]:
         labels = self._override_labels()
         key: tuple[Any, ...] = (query, operation_name) if not labels else (query, operation_name, labels)
-        cached = self._operations.get(key)
+        supergraph = self.supergraph.variant(labels) if labels else self.supergraph
         if self.plan_cache is not None:
-            self.plan_cache.used((query, operation_name), cached is not None)
-        if cached is None:
-            doc = self._document(query)
-            if doc.document is None:
-                cached = _CachedOperation(None, GatewayRequestError(doc.errors or []))
-            else:
-                supergraph = self.supergraph.variant(labels) if labels else self.supergraph  # type: ignore[attr-defined]
-                try:
-                    prepared = prepare_operation(supergraph, doc.document, operation_name, self.planner)
-                except GatewayRequestError as exc:
-                    cached = _CachedOperation(None, exc)
-                else:
-                    cached = _CachedOperation(prepared, None)
-            self._operations.put(key, cached)
-        if cached.error is not None:
-            raise cached.error
-        assert cached.prepared is not None
-        return cached.prepared, cached
+            self.plan_cache.used((query, operation_name), self.preparation.operations.peek(key) is not None)
+        return self.preparation.operation(key, doc, operation_name, supergraph), supergraph
+
+    def admit(
+        self, query: str, operation_name: str | None, claims: dict[str, Any] | None
+    ) -> tuple[PipelineResult | None, PreparedOperation | None]:
+        """For a transport that runs the operation itself (subscriptions): limits, parse and validation,
+        the operation, authorization. (The answer to send instead, or None; the prepared operation to
+        run, without the fields the caller may not see.)"""
+        doc = self.preparation.document(query)
+        if doc.limit_errors:
+            return PipelineResult(400, {"errors": doc.limit_errors}), None
+        if doc.errors:
+            return PipelineResult(400, {"errors": doc.errors}, request_error=True), None
+        record, supergraph = self._operation(query, operation_name, doc)
+        if record.error is not None:
+            return PipelineResult(record.error.status, {"errors": record.error.errors}, request_error=True), None
+        prepared = record.prepared
+        filtered = self.preparation.filtered(record, claims, operation_name, supergraph)
+        if filtered is not None:
+            prepared, denied = filtered
+            if prepared is None:
+                body: dict[str, Any] = {"data": {}}
+                apply_denied(body, denied)
+                return PipelineResult(200, body), None
+        return None, prepared
 
     async def run(
         self,
@@ -188,49 +167,67 @@ class Pipeline:
         *,
         allow_mutations: bool = True,
         expose_plan: bool = False,
-        headers: Mapping[str, str] | None = None,
         client_headers: Mapping[str, str] | None = None,
+        claims: dict[str, Any] | None = None,
         expose_trace: bool = False,
     ) -> PipelineResult:
         """Execute one GraphQL request (already decoded from HTTP) and return the response to send.
 
+        `claims`: the caller's verified token claims (None: anonymous), for `@authenticated`/`@requiresScopes`.
         `expose_trace`: the client asked for each fetch's time and status (`extensions.fedgateTrace`);
         honoured only while `explorer.enabled` and `explorer.trace` allow it.
         """
         expose_trace = expose_trace and self._trace_allowed
+        doc = self.preparation.document(query) if isinstance(query, str) else None
+        label = operation_name if isinstance(operation_name, str) and operation_name else ""
+        if doc is not None:
+            label = label or doc.operation_label
+            if doc.limit_errors:
+                return PipelineResult(400, {"errors": doc.limit_errors}, operation=label)
         if not isinstance(query, str) or not query.strip():
-            return _request_error("GraphQL operations must contain a non-empty `query`.")
+            return _request_error("GraphQL operations must contain a non-empty `query`.", label)
         if operation_name is not None and not isinstance(operation_name, str):
-            return _request_error("`operationName` must be a string.")
+            return _request_error("`operationName` must be a string.", label)
         if operation_name == "":
             operation_name = None
         if variables is not None and not isinstance(variables, dict):
-            return _request_error("`variables` must be a JSON object.")
+            return _request_error("`variables` must be a JSON object.", label)
+        assert doc is not None
+        if doc.errors:
+            return PipelineResult(400, {"errors": doc.errors}, operation=label, request_error=True)
+        record, supergraph = self._operation(query, operation_name, doc)
+        if record.error is not None:
+            refused = record.error
+            return PipelineResult(refused.status, {"errors": refused.errors}, operation=label, request_error=True)
+        prepared = record.prepared
+        assert prepared is not None
+        if not allow_mutations and prepared.kind != OperationType.QUERY:
+            error = error_dict(
+                f"Can only perform a {prepared.kind.value} operation from a POST request.", METHOD_NOT_ALLOWED
+            )
+            return PipelineResult(405, {"errors": [error]}, allow="POST", operation=label)
+        if prepared.kind == OperationType.SUBSCRIPTION:
+            # As Router without a streaming accept header: the answer would be a stream.
+            message = (
+                "Subscriptions need a streaming transport: a WebSocket with the graphql-transport-ws "
+                "protocol, or `accept: text/event-stream` (GraphQL over SSE)."
+            )
+            error = error_dict(message, SUBSCRIPTION_TRANSPORT_REQUIRED)
+            return PipelineResult(406, {"errors": [error]}, operation=label)
+        denied: Denied | None = None
+        if record.auth is not None:
+            filtered = self.preparation.filtered(record, claims, operation_name, supergraph)
+            if filtered is not None:
+                allowed, denied = filtered
+                if allowed is None:  # nothing left the caller may see
+                    body: dict[str, Any] = {"data": {}}
+                    apply_denied(body, denied)
+                    return PipelineResult(200, body, operation=label)
+                prepared = allowed
         try:
-            prepared, cached = self._operation(query, operation_name)
-            if not allow_mutations and prepared.kind != OperationType.QUERY:
-                return PipelineResult(
-                    405,
-                    {
-                        "errors": [
-                            error_dict(
-                                f"Can only perform a {prepared.kind.value} operation from a POST request.",
-                                METHOD_NOT_ALLOWED,
-                            )
-                        ]
-                    },
-                    allow="POST",
-                )
-            if prepared.kind == OperationType.SUBSCRIPTION:
-                # As Router without a streaming accept header: the answer would be a stream.
-                message = (
-                    "Subscriptions need a streaming transport: a WebSocket with the graphql-transport-ws "
-                    "protocol, or `accept: text/event-stream` (GraphQL over SSE)."
-                )
-                return PipelineResult(406, {"errors": [error_dict(message, SUBSCRIPTION_TRANSPORT_REQUIRED)]})
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
-            return PipelineResult(exc.status, {"errors": exc.errors}, request_error=True)
+            return PipelineResult(exc.status, {"errors": exc.errors}, operation=label, request_error=True)
         if self._dedup and prepared.kind == OperationType.QUERY:
             key = (id(prepared), _canonical(variables), expose_plan, expose_trace, _varying(client_headers))
             shared = self._inflight.get(key)
@@ -240,7 +237,7 @@ class Pipeline:
             self._inflight[key] = future
             try:
                 result = await self._execute(
-                    prepared, cached, coerced, variables, expose_plan, headers, client_headers, expose_trace
+                    prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace
                 )
             except BaseException as exc:
                 future.set_exception(exc)
@@ -252,34 +249,47 @@ class Pipeline:
             finally:
                 del self._inflight[key]
         return await self._execute(
-            prepared, cached, coerced, variables, expose_plan, headers, client_headers, expose_trace
+            prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace
         )
 
     async def _execute(
         self,
         prepared: PreparedOperation,
-        cached: _CachedOperation,
+        record: OperationRecord,
         coerced: dict[str, Any],
         variables: Any,
         expose_plan: bool,
-        headers: Mapping[str, str] | None,
         client_headers: Mapping[str, str] | None,
+        label: str,
+        denied: Denied | None,
         expose_trace: bool = False,
     ) -> PipelineResult:
         cache_run = self.entity_cache.begin(prepared, client_headers) if self.entity_cache is not None else None
         trace = FetchTrace() if expose_trace else None
-        body = await self.executor.execute(prepared, coerced, variables, headers, cache=cache_run, trace=trace)
+        body = await self.executor.execute(prepared, coerced, variables, cache=cache_run, trace=trace)
         if trace is not None:
             root = prepared.plan.node if prepared.plan is not None else None
             body.setdefault("extensions", {})["fedgateTrace"] = trace.to_json(root)
         if expose_plan and self.config.expose_query_plan and prepared.plan is not None:
-            if cached.plan_extension is None:
-                cached.plan_extension = {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
-            body.setdefault("extensions", {})["apolloQueryPlan"] = cached.plan_extension
+            if prepared is record.prepared:
+                if record.plan_extension is None:
+                    record.plan_extension = _plan_extension(prepared)
+                extension = record.plan_extension
+            else:
+                extension = _plan_extension(prepared)
+            body.setdefault("extensions", {})["apolloQueryPlan"] = extension
+        if denied is not None:  # refused fields: null where they were, with their errors
+            apply_denied(body, denied)
         if cache_run is not None and cache_run.stale:  # stale-if-error answered part of it: say so
             body.setdefault("extensions", {})["staleIfError"] = {"subgraphs": sorted(set(cache_run.stale))}
-        return PipelineResult(200, body, cache_control=cache_run.cache_control() if cache_run is not None else None)
+        cache_control = cache_run.cache_control() if cache_run is not None else None
+        return PipelineResult(200, body, cache_control=cache_control, operation=label)
 
 
-def _request_error(message: str) -> PipelineResult:
-    return PipelineResult(400, {"errors": [error_dict(message, BAD_REQUEST)]})
+def _plan_extension(prepared: PreparedOperation) -> dict[str, Any]:
+    assert prepared.plan is not None
+    return {"object": plan_to_json(prepared.plan), "text": print_plan(prepared.plan)}
+
+
+def _request_error(message: str, label: str = "") -> PipelineResult:
+    return PipelineResult(400, {"errors": [error_dict(message, BAD_REQUEST)]}, operation=label)

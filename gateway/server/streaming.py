@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from gateway.errors import INTERNAL_SERVER_ERROR, GraphQLErrorDict, error_dict
+from gateway.execution import PreparedOperation
 from gateway.planning import print_plan
 from gateway.server.auth import AuthError
 from gateway.server.guard import Guard
@@ -20,13 +21,6 @@ from gateway.subscriptions import SubscriptionService, serve_sse, serve_websocke
 from gateway.subscriptions.service import PipelineView
 
 log = logging.getLogger("fedgate.server")
-
-
-class _Headers:
-    """What `Guard.before` reads of a request: its headers (here: the WebSocket's `connection_init`)."""
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        self.headers = headers
 
 
 class ServerGate:
@@ -54,11 +48,15 @@ class ServerGate:
 
     def check(
         self, headers: Mapping[str, str], query: str, operation_name: str | None
-    ) -> tuple[dict[str, Any] | None, str]:
-        refused, checked = self.guard.before(_Headers(headers), query, operation_name, self.state.pipeline)  # type: ignore[arg-type]
+    ) -> tuple[dict[str, Any] | None, PreparedOperation | None]:
+        try:
+            claims = self._claims(headers)
+        except AuthError:
+            claims = None  # `admit` refused it already
+        refused, prepared = self.state.pipeline.admit(query, operation_name, claims)
         if refused is not None:
-            return self.guard.after(refused).body, query
-        return None, checked
+            return self.guard.after(refused).body, None
+        return None, prepared
 
     async def execute(self, headers: Mapping[str, str], payload: dict[str, Any]) -> dict[str, Any]:
         pipeline = self.state.pipeline

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from gateway.errors import GraphQLErrorDict
+from gateway.execution import PreparedOperation
 from gateway.subscriptions.service import PipelineView
 
 
@@ -22,8 +23,9 @@ class Gate(Protocol):
 
     def check(
         self, headers: Mapping[str, str], query: str, operation_name: str | None
-    ) -> tuple[dict[str, Any] | None, str]:
-        """Document limits and `@authenticated`/`@requiresScopes`: (a body to answer instead, the query to run)."""
+    ) -> tuple[dict[str, Any] | None, PreparedOperation | None]:
+        """Document limits, parse and validation, `@authenticated`/`@requiresScopes`: (a body to answer
+        instead, or None; the prepared operation to run, without the fields the caller may not see)."""
         ...
 
     async def execute(self, headers: Mapping[str, str], payload: dict[str, Any]) -> dict[str, Any]:

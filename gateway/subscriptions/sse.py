@@ -12,7 +12,7 @@ import orjson
 from graphql import OperationType
 from starlette.responses import Response, StreamingResponse
 
-from gateway.errors import GatewayRequestError, error_dict
+from gateway.errors import error_dict
 from gateway.subscriptions.errors import SubscriptionError
 from gateway.subscriptions.gate import Gate
 from gateway.subscriptions.service import ClientSubscription, SubscriptionService
@@ -87,13 +87,10 @@ async def serve_sse(
         return _json(400, {"errors": [error_dict("`query` must be a non-empty string.", "BAD_REQUEST")]})
     if operation_name is not None and not isinstance(operation_name, str):
         return _json(400, {"errors": [error_dict("`operationName` must be a string.", "BAD_REQUEST")]})
-    refused, query = gate.check(headers, query, operation_name)
-    if refused is not None:
+    refused, prepared = gate.check(headers, query, operation_name)
+    if refused is not None or prepared is None:
+        refused = refused or {}
         return _json(400 if "data" not in refused else 200, refused)
-    try:
-        prepared = pipeline.prepare(query, operation_name)
-    except GatewayRequestError as exc:
-        return _json(exc.status, {"errors": exc.errors})
     if prepared.kind != OperationType.SUBSCRIPTION:
         body = await gate.execute(headers, {**payload, "query": query})
 

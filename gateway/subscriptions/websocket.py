@@ -19,7 +19,6 @@ from graphql import OperationType
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from gateway.config import SubscriptionsConfig
-from gateway.errors import GatewayRequestError
 from gateway.subscriptions.errors import SubscriptionError
 from gateway.subscriptions.gate import Gate
 from gateway.subscriptions.service import SubscriptionService
@@ -212,19 +211,17 @@ class _Socket:
         if not isinstance(query, str) or not query.strip():
             await self.send({"id": op_id, "type": "error", "payload": [{"message": "`query` must be a non-empty string.", "extensions": {"code": "BAD_REQUEST"}}]})
             return
-        refused, query = self.gate.check(self.headers, query, operation_name if isinstance(operation_name, str) else None)
-        if refused is not None:
+        refused, prepared = self.gate.check(
+            self.headers, query, operation_name if isinstance(operation_name, str) else None
+        )
+        if refused is not None or prepared is None:
+            refused = refused or {}
             errors = refused.get("errors")
             if errors and "data" not in refused:
                 await self.send({"id": op_id, "type": "error", "payload": errors})
             else:
                 await self.send({"id": op_id, "type": "next", "payload": refused})
                 await self.send({"id": op_id, "type": "complete"})
-            return
-        try:
-            prepared = pipeline.prepare(query, operation_name if isinstance(operation_name, str) else None)
-        except GatewayRequestError as exc:
-            await self.send({"id": op_id, "type": "error", "payload": exc.errors})
             return
         if prepared.kind != OperationType.SUBSCRIPTION:
             body = await self.gate.execute(self.headers, {**payload, "query": query})

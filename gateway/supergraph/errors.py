@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.errors import GatewayError
 
-class SupergraphError(Exception):
+
+class SupergraphError(GatewayError):
     """A supergraph that cannot be loaded; `code` is stable, `message` says what to fix."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message

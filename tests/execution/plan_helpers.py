@@ -7,7 +7,7 @@ from typing import Any
 from graphql import parse, validate
 
 from gateway.config import TrafficShapingConfig
-from gateway.execution import Executor, coerce_variables, prepare_operation
+from gateway.execution import Executor, coerce_variables
 from gateway.planning.nodes import (
     FetchNode,
     QueryPlan,
@@ -15,6 +15,7 @@ from gateway.planning.nodes import (
     RequiresInlineFragment,
     RequiresSelection,
 )
+from gateway.server.preparation import prepare_operation
 from gateway.transport import NativeClient, SubgraphClient
 
 ENTITIES = "query($representations:[_Any!]!){_entities(representations:$representations){%s}}"
@@ -52,7 +53,7 @@ async def run_plan(
     assert not errors, errors
     calls: list[Any] = []
 
-    def planner(sg: Any, doc: Any, name: Any, variables: Any) -> QueryPlan:
+    def planner(sg: Any, doc: Any, name: Any) -> QueryPlan:
         calls.append(doc)
         assert plan is not None, "planner called for an operation that needs no plan"
         return plan

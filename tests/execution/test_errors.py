@@ -17,8 +17,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
-from gateway.execution import Executor, coerce_variables, prepare_operation
+from gateway.execution import Executor, coerce_variables
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, QueryPlan, SequenceNode
+from gateway.server.preparation import prepare_operation
 from gateway.transport import NativeClient, SubgraphResponse
 
 

@@ -180,7 +180,8 @@ async def test_introspection_needs_no_plan(supergraph):
 async def test_introspection_answer_is_reused_and_stays_intact(supergraph):
     from graphql import parse
 
-    from gateway.execution import Executor, coerce_variables, prepare_operation
+    from gateway.execution import Executor, coerce_variables
+    from gateway.server.preparation import prepare_operation
 
     query = 'query ($n: String!) { __type(name: $n) { name fields { name } } }'
     prepared = prepare_operation(supergraph, parse(query), None, lambda *_: None)  # type: ignore[arg-type,return-value]

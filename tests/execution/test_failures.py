@@ -10,8 +10,9 @@ from graphql import build_schema, parse
 from plan_helpers import entity_fetch, fields
 from shop import FakeSupergraph
 
-from gateway.execution import Executor, coerce_variables, prepare_operation
+from gateway.execution import Executor, coerce_variables
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, ParallelNode, QueryPlan, SequenceNode
+from gateway.server.preparation import prepare_operation
 from gateway.transport import SubgraphResponse, TransportError
 
 SCHEMA = build_schema(

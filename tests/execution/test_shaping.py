@@ -8,8 +8,9 @@ import pytest
 from graphql import build_schema, parse, validate
 from shop import FakeSupergraph
 
-from gateway.execution import coerce_variables, prepare_operation
+from gateway.execution import coerce_variables
 from gateway.planning.nodes import QueryPlan
+from gateway.server.preparation import prepare_operation
 
 SCHEMA = build_schema(
     """

@@ -4,16 +4,17 @@ is still valid, keeps every field the caller may see, and accounts for every fie
 from __future__ import annotations
 
 from echo_subgraph import supergraph  # tests/operations is on sys.path (conftest)
-from graphql import FieldNode, parse, validate, visit
+from graphql import FieldNode, parse, print_ast, validate, visit
 from graphql.language import Visitor
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from gateway.execution import select_operation
 from gateway.server.auth import Authorization
 from gateway.supergraph import load_supergraph
 
 SUPERGRAPH = load_supergraph(supergraph("http://127.0.0.1:1/graphql"))
-AUTH = Authorization(SUPERGRAPH.sdl, SUPERGRAPH.api_schema, 1000)
+AUTH = Authorization(SUPERGRAPH.sdl, SUPERGRAPH.api_schema)
 PROTECTED = {"secret", "admin", "owner", "code", "profile"}
 
 item_fields = st.lists(st.sampled_from(["id", "owner", "code", "__typename"]), min_size=1, max_size=4, unique=True)
@@ -62,8 +63,11 @@ def _fields(query: str) -> list[str]:
 @settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(query=operations, claims=callers)
 def test_filtered_operations_stay_valid_and_account_for_every_removal(query, claims):
-    assume(validate(SUPERGRAPH.api_schema, parse(query)) == [])
-    result = AUTH.filter(query, None, claims)
+    document = parse(query)
+    assume(validate(SUPERGRAPH.api_schema, document) == [])
+    analysis = AUTH.analyse(document, select_operation(document, None))
+    refusal = AUTH.filter(analysis, claims) if analysis is not None else None
+    result = None if refusal is None else (None if refusal[1] is None else print_ast(refusal[1]), refusal[2])
     before = _fields(query)
     if result is None:
         # Nothing refused: then the caller may see every protected field it asked for.

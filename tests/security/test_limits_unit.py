@@ -14,7 +14,7 @@ SCHEMA = load_supergraph((Path(__file__).resolve().parents[2] / "schema" / "supe
 
 
 def _codes(query: str, **limits: object) -> set[str]:
-    verdict = DocumentLimits(LimitsConfig(**limits), SCHEMA, True, 10).check(query)
+    verdict = DocumentLimits(LimitsConfig(**limits), SCHEMA, True).check(query)
     return {e["extensions"]["code"] for e in verdict.errors or ()}
 
 

@@ -212,3 +212,22 @@ def test_served_gateway_enforces_access_control_under_every_name(variant: str, p
         (("products", "@", "vip"), "UNAUTHORIZED_FIELD_OR_TYPE"),
         (("products", "@", "margin"), "UNAUTHORIZED_FIELD_OR_TYPE"),
     }
+
+
+def test_filtered_operations_are_not_parsed_again(products_url: str) -> None:
+    """Removing refused fields works on the prepared document: no printed query to parse a second time."""
+    import asyncio
+
+    sdl = _compose("prefixed", {"products": products_url, "reviews": "http://127.0.0.1:9/graphql"})
+    app = create_app(load_supergraph(sdl), GatewayConfig())
+
+    async def go() -> list[Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            return [
+                (await client.post("/graphql", json={"query": "{ products { name vip } }"})).json() for _ in range(3)
+            ]
+
+    answers = asyncio.run(go())
+    assert all(a["data"] == {"products": [{"name": "Lamp", "vip": None}]} for a in answers)
+    assert app.state.gateway.pipeline.preparation.parses == 1
