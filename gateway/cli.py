@@ -121,17 +121,18 @@ def _serve_one(
 
 @main.command()
 @click.option("--supergraph", "supergraph_path", required=True, type=click.Path(), help="Supergraph SDL file.")
-@click.option("--variables", default=None, help="Variables as a JSON object.")
+@click.option(
+    "--variables", default=None, help="Variables as a JSON object: decides the plan's @skip/@include conditions."
+)
 @click.option("--operation-name", default=None, help="Operation to plan when the file holds several.")
 @click.argument("operation_file", type=click.Path())
 def plan(supergraph_path: str, operation_file: str, variables: str | None, operation_name: str | None) -> None:
     """Print the query plan of OPERATION_FILE in Apollo's text form."""
     from graphql import GraphQLError, parse, validate
 
-    from gateway.errors import GatewayRequestError
-    from gateway.execution import select_operation
-    from gateway.planning import build_query_plan
-    from gateway.planning.nodes import print_plan
+    from gateway.errors import GatewayError, GatewayRequestError
+    from gateway.execution import coerce_variables, select_operation
+    from gateway.planning import build_query_plan, print_plan, resolve_conditions
 
     supergraph = _load_supergraph(supergraph_path)
     try:
@@ -154,14 +155,18 @@ def plan(supergraph_path: str, operation_file: str, variables: str | None, opera
     if errors:
         _fail(f"{operation_file}: " + "; ".join(e.message for e in errors))
     try:
-        select_operation(document, operation_name)
+        operation = select_operation(document, operation_name)
+        coerced = coerce_variables(supergraph.api_schema, operation, parsed_variables) if variables else None
     except GatewayRequestError as exc:
-        _fail(exc.errors[0]["message"])
+        _fail("; ".join(e["message"] for e in exc.errors))
     try:
-        query_plan = build_query_plan(supergraph, document, operation_name, parsed_variables)
-    except Exception as exc:  # noqa: BLE001
-        code = getattr(exc, "code", type(exc).__name__)
-        _fail(f"cannot plan {operation_file}: [{code}] {getattr(exc, 'message', exc)}")
+        query_plan = build_query_plan(supergraph, document, operation_name)
+    except GatewayError as exc:
+        _fail(f"cannot plan {operation_file}: [{exc.code}] {exc.message}")
+    except Exception as exc:  # noqa: BLE001 - a planner bug is still a one-line error, not a traceback
+        _fail(f"cannot plan {operation_file}: [{type(exc).__name__}] {exc}")
+    if coerced is not None:
+        query_plan = resolve_conditions(query_plan, coerced)
     click.echo(print_plan(query_plan))
 
 

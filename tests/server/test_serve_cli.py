@@ -91,3 +91,21 @@ def test_plan_reports_invalid_operation(tmp_path: Path, shop_sdl: str):
     result = fedgate("plan", "--supergraph", str(tmp_path / "s.graphql"), str(tmp_path / "op.graphql"))
     assert result.returncode != 0
     assert "nope" in result.stderr
+
+
+def test_plan_variables_decide_skip_and_include(tmp_path: Path, shop_sdl: str):
+    (tmp_path / "s.graphql").write_text(shop_sdl)
+    (tmp_path / "op.graphql").write_text(
+        'query ($u: String!, $stock: Boolean = true) { product(upc: $u) { name inStock @include(if: $stock) } }'
+    )
+    args = ["plan", "--supergraph", str(tmp_path / "s.graphql"), str(tmp_path / "op.graphql")]
+    general = fedgate(*args)
+    assert general.returncode == 0, general.stderr
+    assert "Include(if: $stock)" in general.stdout and 'Fetch(service: "inventory")' in general.stdout
+    without = fedgate(*args, "--variables", '{"u": "1", "stock": false}')
+    assert without.returncode == 0, without.stderr
+    assert 'Fetch(service: "inventory")' not in without.stdout and "Include" not in without.stdout
+    defaulted = fedgate(*args, "--variables", '{"u": "1"}')  # the default, true, applies
+    assert 'Fetch(service: "inventory")' in defaulted.stdout and "Include" not in defaulted.stdout
+    wrong = fedgate(*args, "--variables", '{"u": 1, "stock": "yes"}')
+    assert wrong.returncode != 0 and "stock" in wrong.stderr
