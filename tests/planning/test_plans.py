@@ -37,8 +37,10 @@ def test_plan_matches_golden(fixture: str, case: str) -> None:
     assert validate(sg.api_schema, doc) == []
     text = print_plan(build_query_plan(sg, doc)) + "\n"
     golden = GOLDEN / f"{fixture}__{case}.txt"
-    if os.environ.get("FEDGATE_UPDATE_GOLDEN") or not golden.exists():
+    if os.environ.get("FEDGATE_UPDATE_GOLDEN"):
         golden.write_text(text)
+    # A missing golden file is a failure, not a file written on the spot: that would pass any plan.
+    assert golden.exists(), f"no golden plan {golden.name}: run with FEDGATE_UPDATE_GOLDEN=1 and read the diff"
     assert text == golden.read_text()
 
 

@@ -23,7 +23,8 @@ def _parses(base: str) -> float:
 
 
 def _post(url: str, body: dict) -> httpx.Response:
-    return httpx.post(url, content=orjson.dumps(body), headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json", "accept": "application/graphql-response+json"}
+    return httpx.post(url, content=orjson.dumps(body), headers=headers)
 
 
 def test_one_parse_per_distinct_operation(shop_supergraph):

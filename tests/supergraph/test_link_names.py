@@ -171,7 +171,9 @@ def _post(sdl: str, query: str) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            return await client.post("/graphql", json={"query": query})
+            # graphql-response+json: request errors answer 4xx (plain JSON answers them with 200).
+            headers = {"accept": "application/graphql-response+json"}
+            return await client.post("/graphql", json={"query": query}, headers=headers)
 
     import asyncio
 
