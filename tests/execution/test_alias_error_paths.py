@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 from graphql import parse
 
-from gateway.execution import Executor, coerce_variables, prepare_operation
+from gateway.execution import Executor, coerce_variables
+from gateway.server.preparation import prepare_operation
 from gateway.planning import build_query_plan
 from gateway.supergraph import load_supergraph
 from gateway.transport import SubgraphResponse
