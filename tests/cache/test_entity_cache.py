@@ -19,6 +19,14 @@ mutation Place($city: String!) {
 REJECT = "mutation Reject($id: ID!) { rejectOrder(id: $id) { id status } }"
 
 
+def _eventually(condition: Any, timeout: float) -> None:
+    """Poll `condition` until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
 def _status(gateway: Any, order_id: str) -> str:
     body = gateway.order(order_id).json()
     assert "errors" not in body, body
@@ -85,8 +93,8 @@ def test_ttl_expiry_makes_fresh_data_visible(start_gateway, counts, stack):
     rejected = stack["orders"].query(REJECT, {"id": order_id})  # behind the gateway's back
     assert rejected["data"]["rejectOrder"]["status"] == "CANCELLED"
     assert _status(gateway, order_id) == "PLACED"  # still cached
-    time.sleep(1.2)
-    assert _status(gateway, order_id) == "CANCELLED"
+    # Polled, not slept: it turns CANCELLED once the 1 s entry expires.
+    _eventually(lambda: _status(gateway, order_id) == "CANCELLED", timeout=10)
 
 
 def test_invalidation_by_type_and_key_and_by_mutation(start_gateway, stack, redis_server, key_prefix):
@@ -171,50 +179,84 @@ def test_killing_redis_mid_run_fails_no_request(start_gateway, own_redis, counts
     gateway = start_gateway(redis_config(own_redis.url, key_prefix))
     expected = gateway.order("1").json()
     failures: list[Any] = []
+    answered: list[int] = []
     stop = threading.Event()
 
     def hammer() -> None:
         while not stop.is_set():
             response = gateway.order("1")
+            answered.append(response.status_code)
             if response.status_code != 200 or response.json() != expected:
                 failures.append((response.status_code, response.text[:200]))
+
+    def answers(n: int) -> None:
+        """Wait until the workers have had `n` more answers (progress, not time, ends each phase)."""
+        target = len(answered) + n
+        _eventually(lambda: len(answered) >= target, timeout=20)
 
     workers = [threading.Thread(target=hammer) for _ in range(3)]
     for w in workers:
         w.start()
     try:
-        time.sleep(0.3)
+        answers(10)
         own_redis.kill()
-        time.sleep(0.6)
+        answers(10)
         counts.delta()
-        time.sleep(0.3)
+        answers(10)
         without_redis = counts.total()
         own_redis.start()
-        time.sleep(0.8)  # retry_after is 0.2s: the cache is back and filling
+        answers(10)  # and on while it comes back
     finally:
         stop.set()
         for w in workers:
             w.join(10)
     assert failures == []
     assert without_redis > 0  # requests went on, straight to the subgraphs
-    # Redis is used again by itself: two more requests, the second entirely from the cache.
-    gateway.order("1")
-    counts.delta()
-    assert gateway.order("1").json() == expected
-    assert counts.total() == 0
+
+    def from_cache() -> bool:
+        gateway.order("1")
+        counts.delta()
+        answer = gateway.order("1").json()
+        assert answer == expected
+        return counts.total() == 0
+
+    # Redis is used again by itself (after `retry_after`): a request answered entirely from the cache.
+    _eventually(from_cache, timeout=10)
 
 
-def test_metrics_name_hits_misses_and_subgraph_requests(start_gateway):
-    gateway = start_gateway({"cache": {"entities": {"enabled": True}}})
-    gateway.order("3")
-    gateway.order("3")
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
 
-    text = gateway.client.get(f"{gateway.base}/metrics").text
 
-    for name in (
+def test_metrics_count_hits_misses_and_subgraph_requests(start_gateway):
+    """The counters move as the cache answers (the registry is per process: deltas around own requests)."""
+    names = (
         'fedgate_cache_hits_total{cache="entity"}',
         'fedgate_cache_misses_total{cache="entity"}',
         'fedgate_cache_hits_total{cache="plan"}',
         'fedgate_subgraph_requests_total{subgraph="payments"}',
-    ):
-        assert name in text
+    )
+    hits, misses, plan_hits, payments = names
+    gateway = start_gateway({"cache": {"entities": {"enabled": True}}})
+
+    def scrape() -> dict[str, float]:
+        text = gateway.client.get(f"{gateway.base}/metrics").text
+        return {name: _metric(text, name) for name in names}
+
+    before = scrape()
+    gateway.order("3")
+    cold = scrape()
+    gateway.order("3")
+    warm = scrape()
+    assert cold[misses] > before[misses] and cold[payments] > before[payments]
+    assert warm[hits] > cold[hits] and warm[misses] == cold[misses] and warm[payments] == cold[payments]
+    assert warm[plan_hits] > cold[plan_hits]  # the second request found its operation prepared
+
+    plain = start_gateway()  # cache off: the entity counters do not move
+    plain.order("4")
+    plain.order("4")
+    off = scrape()
+    assert off[hits] == warm[hits] and off[misses] == warm[misses]

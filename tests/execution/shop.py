@@ -174,7 +174,19 @@ class ServerThread:
     def __init__(self, app: Any, lifespan: str = "off") -> None:
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.server.serve())
+        finally:
+            self.loop.close()
+
+    def call(self, coro: Any, timeout: float = 30) -> Any:
+        """Run `coro` on the server's own event loop (as its routes and lifespan do) and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def __enter__(self) -> ServerThread:
         self.thread.start()

@@ -10,7 +10,8 @@ from graphql import build_schema, parse
 from plan_helpers import entity_fetch, fields
 from shop import FakeSupergraph
 
-from gateway.execution import Executor, FetchTrace, coerce_variables, fetch_nodes, prepare_operation
+from gateway.execution import Executor, FetchTrace, coerce_variables, fetch_nodes
+from gateway.server.preparation import prepare_operation
 from gateway.planning.nodes import LIST, ConditionNode, FetchNode, FlattenNode, ParallelNode, QueryPlan, SequenceNode
 from gateway.server.query_plan_json import plan_to_json
 from gateway.transport import SubgraphResponse, TransportError

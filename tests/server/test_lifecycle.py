@@ -136,7 +136,8 @@ def test_a_request_in_flight_finishes_on_the_supergraph_it_started_with(shop, sh
     with ServerThread(app, lifespan="on") as server, ThreadPoolExecutor(1) as pool:
         in_flight = pool.submit(httpx.post, server.url, json=query, timeout=10)
         assert gated.entered.acquire(timeout=10)  # its products fetch is under way
-        assert asyncio.run(app.state.lifecycle.offer(moved, "test"))
+        # On the server's loop, as a watched file or URL would trigger it (not on a second loop).
+        assert server.call(app.state.lifecycle.offer(moved, "test"))
         gated.gate.set()
         assert in_flight.result().json() == {"data": {"topProducts": [{"name": "Table"}]}}
         after = httpx.post(server.url, json=query, timeout=10).json()
