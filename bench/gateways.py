@@ -70,7 +70,7 @@ def fedgate(workers: int | None = None, variant: str | None = None) -> Gateway:
 
 
 def peers() -> list[Gateway]:
-    """Apollo Gateway, Hive Gateway, and Hive Gateway with the Rust planner (router runtime).
+    """Apollo Gateway, Hive Gateway, Hive Gateway with the Rust planner (router runtime), and Grafbase.
 
     Each runs as one Node process, like fedgate without --workers. Hive Gateway runs as in The
     Guild's benchmark (--jit), but without inbound request deduplication unless BENCH_HIVE_DEDUP=1.
@@ -83,10 +83,14 @@ def peers() -> list[Gateway]:
     if _node_major() < 22:
         # the router runtime calls Promise.withResolvers, which Node 20 lacks
         rr_env["NODE_OPTIONS"] = (os.environ.get("NODE_OPTIONS", "") + " --import ./polyfill.mjs").strip()
+    grafbase = (sys.executable, "-m", "bench.grafbase", "{supergraph}", "{port}")
     return [
         Gateway("apollo", "Apollo Gateway", ("node", "apollo.mjs", "{supergraph}", "{port}"), PEERS, prod),
         Gateway("hive", "Hive Gateway", (*hive, "--jit"), PEERS, prod),
         Gateway("hive-rr", "Hive Gateway + router runtime", (*hive, "--hive-router-runtime"), PEERS, rr_env),
+        # Grafbase's Rust gateway (`grafbase dev`, offline): in-flight dedup on (its default) and off.
+        Gateway("grafbase", "Grafbase (dedup on)", (*grafbase, "on"), ROOT),
+        Gateway("grafbase-nodedup", "Grafbase (dedup off)", (*grafbase, "off"), ROOT),
     ]
 
 

@@ -53,7 +53,7 @@ class Settings:
     scale_warmup: int = _env_int("BENCH_SCALE_WARMUP", 2)
     scale_connections: int = _env_int("BENCH_SCALE_CONNECTIONS", 5)
     scale_gateways: tuple[str, ...] = tuple(
-        os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,apollo,hive,hive-rr").split(","))
+        os.environ.get("BENCH_SCALE_GATEWAYS", "fedgate,fedgate-nodedup,apollo,hive,hive-rr,grafbase,grafbase-nodedup").split(","))
     port_base: int = _env_int("BENCH_PORT_BASE", 4450)
     workers: int = _env_int("BENCH_WORKERS", 2)
 
@@ -361,8 +361,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", "guild,scale,orders"),
                         help="comma list of guild, scale, orders (default: all)")
-    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-nodedup,apollo,hive,hive-rr"),
-                        help="comma list of fedgate, fedgate-nodedup, fedgate-httpx, fedgate-reqdedup, apollo, hive, hive-rr "
+    parser.add_argument("--gateways", default=os.environ.get("BENCH_GATEWAYS", "fedgate,fedgate-nodedup,apollo,hive,hive-rr,grafbase,grafbase-nodedup"),
+                        help="comma list of fedgate, fedgate-nodedup, fedgate-httpx, fedgate-reqdedup, apollo, hive, hive-rr, "
+                        "grafbase, grafbase-nodedup "
                         "(with BENCH_HIVE_DEDUP=1, fedgate-reqdedup joins)")
     args = parser.parse_args(argv)
     _preflight()
