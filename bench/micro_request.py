@@ -7,6 +7,7 @@ lookup, execution and JSON encoding, against the canned subgraph answers of `mic
 ```
 .venv/bin/python -m bench.micro_request                 # guild and scale-100
 .venv/bin/python -m bench.micro_request --runs 9 --budget 0.5
+.venv/bin/python -m bench.micro_request --compression  # also with Accept-Encoding gzip and br
 ```
 
 Figures are CPU time (`time.process_time`) per request, median of `--runs` runs.
@@ -32,7 +33,7 @@ from gateway.supergraph import load_supergraph
 class Request:
     """One request body replayed through the ASGI app."""
 
-    def __init__(self, app: Any, body: bytes) -> None:
+    def __init__(self, app: Any, body: bytes, accept_encoding: str | None = None) -> None:
         self.app = app
         self.body = body
         self.scope = {
@@ -49,6 +50,8 @@ class Request:
             "client": ("127.0.0.1", 1),
             "server": ("127.0.0.1", 4000),
         }
+        if accept_encoding:
+            self.scope["headers"].append((b"accept-encoding", accept_encoding.encode()))
         self.status = 0
         self.answer = b""
 
@@ -81,7 +84,7 @@ class Request:
 def measure(loop: asyncio.AbstractEventLoop, request: Request, runs: int, budget: float) -> list[float]:
     """µs of CPU per request for each run."""
     loop.run_until_complete(request.loop(3))
-    if request.status != 200 or b'"errors"' in request.answer:
+    if request.status != 200 or (b'"errors"' in request.answer and request.answer.startswith(b"{")):
         raise SystemExit(f"wrong answer {request.status}: {request.answer[:300]!r}")
     start = time.process_time()
     loop.run_until_complete(request.loop(5))
@@ -98,18 +101,27 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--budget", type=float, default=0.4, help="CPU seconds per run")
+    ap.add_argument("--compression", action="store_true", help="also measure gzip and br responses")
     args = ap.parse_args(argv)
     supergraph = load_supergraph((FIXTURES / "guild-supergraph.graphql").read_text())
-    app = create_app(supergraph, GatewayConfig(), transport=CannedTransport())
+    config = GatewayConfig()
+    app = create_app(supergraph, config, transport=CannedTransport())
     loop = asyncio.new_event_loop()
     guild = (FIXTURES / "guild-testquery.graphql").read_text()
     for name, payload in (
         ("guild", {"query": guild}),
         ("scale-100", {"query": SCALE_QUERY, "variables": {"n": 100}}),
     ):
-        figures = measure(loop, Request(app, orjson.dumps(payload)), args.runs, args.budget)
-        med = statistics.median(figures)
-        print(f"{name:12} {med:10.1f} µs/request   (min {min(figures):.1f}, max {max(figures):.1f})", flush=True)
+        for encoding in (None, "gzip", "br") if args.compression else (None,):
+            request = Request(app, orjson.dumps(payload), encoding)
+            figures = measure(loop, request, args.runs, args.budget)
+            med = statistics.median(figures)
+            label = f"{name} {encoding}" if encoding else name
+            print(
+                f"{label:16} {med:10.1f} µs/request   (min {min(figures):.1f}, max {max(figures):.1f})"
+                f"   {len(request.answer):7d} bytes",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -61,6 +61,11 @@ class SubgraphTrafficConfig(BaseModel):
     connect_timeout: float = Field(default=2.0, gt=0, description="Seconds to open one connection.")
     read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for response bytes.")
     deduplicate_query: bool = Field(default=True, description="Identical concurrent query fetches share one call.")
+    compression: bool = Field(
+        default=False,
+        description="Ask this subgraph for compressed responses (Accept-Encoding: br, gzip); worth it when "
+        "the subgraph is across a slow network, not on loopback.",
+    )
     retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
     circuit_breaker: CircuitBreakerConfig = Field(default_factory=lambda: CircuitBreakerConfig())
 
@@ -433,6 +438,35 @@ class SubgraphSubscriptionConfig(BaseModel):
     )
 
 
+class BatchingConfig(BaseModel):
+    """Several operations in one POST (a JSON array, as Apollo Client's BatchHttpLink sends)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False,
+        description="Accept a JSON array of operations in one POST, run them concurrently and answer an "
+        "array in the same order. Off by default, as in Apollo Router.",
+    )
+    max_size: int = Field(default=32, ge=1, description="Most operations in one batch; a larger batch is a 400.")
+
+
+class CompressionConfig(BaseModel):
+    """Compression of responses to clients (by their `Accept-Encoding`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=True,
+        description="Compress /graphql responses with brotli or gzip when the client's Accept-Encoding "
+        "allows it (brotli preferred at equal quality). On by default: at the default levels the "
+        "benchmark's 87 KB answer shrinks 58x (br) for about 2% more CPU per request (docs/benchmark.md).",
+    )
+    min_size: int = Field(default=1024, ge=0, description="Bytes below which a response is sent as is.")
+    gzip_level: int = Field(default=1, ge=1, le=9, description="gzip level (zlib; 9 smallest, slowest).")
+    brotli_quality: int = Field(default=1, ge=0, le=11, description="brotli quality (11 smallest, slowest).")
+
+
 class SubscriptionsConfig(BaseModel):
     """Subscriptions on `/graphql`: graphql-transport-ws and SSE to clients, streams to subgraphs."""
 
@@ -509,6 +543,8 @@ class GatewayConfig(BaseModel):
     lifecycle: LifecycleConfig = Field(default_factory=lambda: LifecycleConfig())
     subscriptions: SubscriptionsConfig = Field(default_factory=lambda: SubscriptionsConfig())
     explorer: ExplorerConfig = Field(default_factory=lambda: ExplorerConfig())
+    batching: BatchingConfig = Field(default_factory=lambda: BatchingConfig())
+    compression: CompressionConfig = Field(default_factory=lambda: CompressionConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:

@@ -117,7 +117,7 @@ if [[ "$ORDERS_PORT/$PAYMENTS_PORT/$DELIVERY_PORT" != "4001/4002/4003" ]]; then
 fi
 
 if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
-    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT" --explorer
+    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT" --explorer --config scripts/run.fedgate.yaml
     wait_healthy gateway "http://127.0.0.1:${GATEWAY_PORT}/health"
     echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql  explorer: http://127.0.0.1:${GATEWAY_PORT}/"
 else

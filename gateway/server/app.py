@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
 from gateway.planning import Planner, print_plan
+from gateway.server.compression import compression_middleware
 from gateway.server.guard import Guard
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
@@ -137,10 +139,10 @@ def create_app(
     lifecycle.on_drain.append(streaming.service.begin_shutdown)
     trace_allowed = config.explorer.enabled and config.explorer.trace
 
-    async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
+    async def execute(request: Request, payload: dict[str, Any], allow_mutations: bool) -> PipelineResult:
         pipeline = state.pipeline
         if pipeline is None:
-            return _error_response(request, 503, "No supergraph loaded yet.", "SERVICE_UNAVAILABLE")
+            return PipelineResult(503, {"errors": [error_dict("No supergraph loaded yet.", "SERVICE_UNAVAILABLE")]})
         query = payload.get("query")
         if caches.apq is not None:
             try:
@@ -149,10 +151,10 @@ def create_app(
                 # As Router: a cache (CDN, browser) must not keep a miss the client is about to fill.
                 no_store = "private, no-cache, must-revalidate" if exc.code == PERSISTED_QUERY_NOT_FOUND else None
                 body = {"errors": [error_dict(exc.message, exc.code)]}
-                return _respond(request, PipelineResult(exc.status, body, cache_control=no_store))
+                return PipelineResult(exc.status, body, cache_control=no_store)
         claims, refused = guard.authenticate(request, payload.get("operationName"))
         if refused is not None:
-            return _respond(request, refused)
+            return refused
         try:
             result = await pipeline.run(
                 query,
@@ -166,8 +168,30 @@ def create_app(
             )
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
-            return _error_response(request, 500, "Internal server error.", INTERNAL_SERVER_ERROR)
-        return _respond(request, guard.after(result))
+            return PipelineResult(500, {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]})
+        return guard.after(result)
+
+    async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
+        return _respond(request, await execute(request, payload, allow_mutations))
+
+    async def run_batch(request: Request, payloads: list[Any]) -> Response:
+        """A JSON array of operations: run concurrently, answered as an array in the same order."""
+        if not config.batching.enabled:
+            return _error_response(request, 400, "Batched requests are not enabled (batching.enabled).", "BATCHING_NOT_ENABLED")
+        if not payloads or len(payloads) > config.batching.max_size:
+            message = f"A batch holds 1 to {config.batching.max_size} operations (batching.max_size); got {len(payloads)}."
+            return _error_response(request, 400, message, "BATCH_LIMIT_EXCEEDED")
+
+        async def one(payload: Any) -> PipelineResult:
+            if not isinstance(payload, dict):
+                return PipelineResult(400, {"errors": [error_dict("Each batch entry must be a JSON object.", BAD_REQUEST)]})
+            if payload.get("extensions") is not None and not isinstance(payload["extensions"], dict):
+                return PipelineResult(400, {"errors": [error_dict("`extensions` must be a JSON object.", BAD_REQUEST)]})
+            return await execute(request, payload, allow_mutations=True)
+
+        results = await asyncio.gather(*(one(p) for p in payloads))
+        # One HTTP answer for all: 200, each entry its own GraphQL response (as Apollo Router does).
+        return Response(orjson.dumps([r.body for r in results]), media_type=_media_type(request))
 
     async def graphql_post(request: Request) -> Response:
         sse = wants_event_stream(request.headers.get("accept", ""))
@@ -181,6 +205,8 @@ def create_app(
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             return _error_response(request, 400, "Request body is not valid JSON.")
+        if isinstance(payload, list) and not sse:
+            return await run_batch(request, payload)
         if not isinstance(payload, dict):
             return _error_response(request, 400, "Request body must be a JSON object.")
         if payload.get("extensions") is not None and not isinstance(payload["extensions"], dict):
@@ -241,7 +267,7 @@ def create_app(
             Route("/invalidation", invalidation, methods=["POST"]),
         ],
         lifespan=lifespan,
-        middleware=[*_explorer(config, state), *guard.middleware()],
+        middleware=[*_explorer(config, state), *guard.middleware(), *compression_middleware(config.compression)],
     )
     app.state.gateway = state
     app.state.lifecycle = lifecycle

@@ -46,7 +46,10 @@ class Transport(Protocol):
 _BASE_HEADERS = {
     "content-type": "application/json",
     "accept": "application/graphql-response+json, application/json",
+    # httpx would ask for every coding it can decode; compression is per subgraph (see fetch).
+    "accept-encoding": "identity",
 }
+_COMPRESSED = {"accept-encoding": "br, gzip"}
 
 
 class SubgraphClient:
@@ -65,12 +68,16 @@ class SubgraphClient:
             limits=limits, timeout=_timeout(self._traffic.all), headers=_BASE_HEADERS, http2=_http2(self._traffic)
         )
         self._timeouts = {name: _timeout(self._traffic.for_subgraph(name)) for name in self._traffic.subgraphs}
+        self._compress_all = self._traffic.all.compression
+        self._compressed = {name: self._traffic.for_subgraph(name).compression for name in self._traffic.subgraphs}
 
     async def fetch(
         self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
     ) -> SubgraphResponse:
         """POST `body` (a JSON GraphQL request) to `url`; raise TransportError when no JSON comes back."""
         timeout = self._timeouts.get(subgraph_name)
+        if self._compressed.get(subgraph_name, self._compress_all):
+            headers = {**headers, **_COMPRESSED} if headers else _COMPRESSED
         try:
             if timeout is None:
                 response = await self._client.post(url, content=body, headers=headers)

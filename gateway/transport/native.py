@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import zlib
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import brotli
 import orjson
 
 from gateway.config import TrafficShapingConfig
@@ -102,6 +104,7 @@ class _Connection(asyncio.Protocol):
         length: int | None = None
         chunked = False
         cache_control: str | None = None
+        encoding = b""
         keep_alive = parts[0] != b"HTTP/1.0"
         for line in lines[1:]:
             name, _, value = line.partition(b":")
@@ -110,6 +113,8 @@ class _Connection(asyncio.Protocol):
                 length = int(value)
             elif name == b"cache-control":
                 cache_control = value.strip().decode("latin-1")
+            elif name == b"content-encoding":
+                encoding = value.strip().lower()
             elif name == b"transfer-encoding":
                 chunked = b"chunked" in value.lower()
             elif name == b"connection":
@@ -138,13 +143,13 @@ class _Connection(asyncio.Protocol):
                 body += memoryview(buf)[chunk_start : chunk_start + size]
                 pos = chunk_start + size + 2
             self.keep_alive = keep_alive
-            return status, bytes(body), cache_control
+            return status, _decoded(bytes(body), encoding), cache_control
         if length is not None:
             if len(buf) - start < length:
                 return self._incomplete(eof)
             self.keep_alive = keep_alive
             # One copy out of the buffer (a bytearray slice would copy twice); the view dies here.
-            return status, bytes(memoryview(buf)[start : start + length]), cache_control
+            return status, _decoded(bytes(memoryview(buf)[start : start + length]), encoding), cache_control
         if status in (204, 304):
             self.keep_alive = keep_alive
             return status, b"", cache_control
@@ -152,13 +157,30 @@ class _Connection(asyncio.Protocol):
         if not eof:
             return None
         self.keep_alive = False
-        return status, bytes(memoryview(buf)[start:]), cache_control
+        return status, _decoded(bytes(memoryview(buf)[start:]), encoding), cache_control
 
     @staticmethod
     def _incomplete(eof: bool) -> None:
         if eof:
             raise ValueError("truncated response body")
         return None
+
+
+def _decoded(body: bytes, encoding: bytes) -> bytes:
+    """The body without its Content-Encoding (asked for with `traffic_shaping.*.compression`)."""
+    if not encoding or encoding == b"identity":
+        return body
+    try:
+        if encoding == b"gzip":
+            return zlib.decompress(body, 47)  # 32 + 15: gzip or zlib header, detected
+        if encoding == b"br":
+            out: bytes = brotli.decompress(body)
+            return out
+        if encoding == b"deflate":
+            return zlib.decompress(body)
+    except (zlib.error, brotli.error) as exc:
+        raise ValueError(f"undecodable {encoding.decode('latin-1')} body") from exc
+    raise ValueError(f"unsupported content-encoding {encoding.decode('latin-1')}")
 
 
 class _Origin:
@@ -186,6 +208,8 @@ class NativeClient:
         self._heads: dict[str, tuple[_Origin, bytes]] = {}
         # subgraph -> (total, connect, read) seconds: `all` with the subgraph's own keys over it.
         self._limits: dict[str, tuple[float, float, float]] = {}
+        # subgraph -> ask for a compressed response (traffic_shaping.*.compression)
+        self._compressed: dict[str, bool] = {}
 
     def _limits_for(self, subgraph_name: str) -> tuple[float, float, float]:
         got = self._limits.get(subgraph_name)
@@ -195,7 +219,7 @@ class NativeClient:
             self._limits[subgraph_name] = got
         return got
 
-    def _head(self, url: str) -> tuple[_Origin, bytes]:
+    def _head(self, url: str, compressed: bool = False) -> tuple[_Origin, bytes]:
         cached = self._heads.get(url)
         if cached is not None:
             return cached
@@ -215,6 +239,7 @@ class NativeClient:
             f"POST {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
             "Content-Type: application/json\r\n"
             "Accept: application/graphql-response+json, application/json\r\n"
+            + ("Accept-Encoding: br, gzip\r\n" if compressed else "")
         ).encode("latin-1")
         self._heads[url] = (origin, head)
         return origin, head
@@ -223,7 +248,10 @@ class NativeClient:
         self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
     ) -> SubgraphResponse:
         """POST `body` to `url`; raise TransportError when no JSON comes back."""
-        origin, head = self._head(url)
+        compressed = self._compressed.get(subgraph_name)
+        if compressed is None:
+            compressed = self._compressed[subgraph_name] = self._traffic.for_subgraph(subgraph_name).compression
+        origin, head = self._head(url, compressed)
         request = bytearray(head)
         if headers:
             for name, value in headers.items():

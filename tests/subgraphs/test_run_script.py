@@ -108,6 +108,14 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
             ).json()
             assert "errors" not in answer, answer
             assert answer["data"]["order"]["customer"]["name"] == "Ada Lovelace"
+            # make run turns batching on (scripts/run.fedgate.yaml); compression is on by default.
+            batch = httpx.post(
+                f"http://127.0.0.1:{ports['gateway']}/graphql",
+                json=[{"query": '{ order(id: "1") { id } }'}, {"query": "{ __typename }"}],
+                headers={"accept-encoding": "br"},
+                timeout=30,
+            )
+            assert batch.json() == [{"data": {"order": {"id": "1"}}}, {"data": {"__typename": "Query"}}]
 
         # The demo order goes from PLACED to DELIVERED by itself (auto-approve, pickup, ride).
         out += read_until(fd, b"is DELIVERED", timeout=60)
