@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -148,7 +149,15 @@ class Lifecycle:
             # `step`: how long a burst of events may stay quiet before it is handed over (ms);
             # `debounce`: the longest a burst is held. Both small: reload latency is the point.
             self.notifications = True
-            async for _changes in awatch(directory, debounce=100, step=10, recursive=False):
+            # Only the file itself and Kubernetes' `..data` swap count: a log file written in the same
+            # folder must not wake the watcher (and watchfiles' own INFO line per wake-up would feed
+            # that log in a loop).
+            name = self._path.name
+            logging.getLogger("watchfiles").setLevel(logging.WARNING)
+            async for _changes in awatch(
+                directory, debounce=100, step=10, recursive=False,
+                watch_filter=lambda _change, path: (base := os.path.basename(path)) == name or base.startswith(".."),
+            ):
                 try:
                     await self.check_file()
                 except Exception:  # noqa: BLE001 - a watcher must outlive one bad check
