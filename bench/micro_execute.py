@@ -24,7 +24,6 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from gateway.execution import Executor
 from gateway.planning import build_query_plan
 from gateway.server.preparation import prepare_operation
 from gateway.supergraph import load_supergraph
-from gateway.transport import SubgraphResponse
+from gateway.transport import FetchRequest, SubgraphResponse
 
 FIXTURES = Path(__file__).with_name("fixtures")
 
@@ -49,9 +48,8 @@ class CannedTransport:
         self.subgraphs = {name: make() for name, make in SUBGRAPHS.items()}
         self.answers: dict[tuple[str, bytes], bytes] = {}
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse:
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse:
+        subgraph_name, body = request.subgraph, request.body
         # Suspend once, as a real fetch does: the other fetches of a Parallel start meanwhile.
         await asyncio.sleep(0)
         key = (subgraph_name, body)

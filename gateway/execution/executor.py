@@ -30,6 +30,7 @@ from gateway.execution.failures import failure_paths
 from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
 from gateway.execution.trace import FetchTrace
+from gateway.observability.context import RequestContext
 from gateway.observability.metrics import SUBGRAPH_REQUESTS
 from gateway.planning.nodes import (
     ConditionNode,
@@ -40,12 +41,10 @@ from gateway.planning.nodes import (
     SequenceNode,
     SubscriptionNode,
 )
-from gateway.transport import Transport, TransportError
+from gateway.transport import FetchRequest, Transport, TransportError
 
 log = logging.getLogger("fedgate.execution")
 
-# Set by gateway.observability.tracing when tracing is on: plan node -> context manager (its span).
-node_span: Any = None
 
 _REPS_KEY = b'"representations":['
 # Shaping only reads introspection data, so one answer can serve every request with those variables.
@@ -66,19 +65,20 @@ class Executor:
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
         raw_variables: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
+        context: RequestContext | None = None,
         cache: Any = None,
         trace: FetchTrace | None = None,
     ) -> dict[str, Any]:
         """The GraphQL response (`data`, and `errors` when any) for one request.
 
         `variables` are coerced (defaults applied); `raw_variables` are the client's, used only for
-        introspection. `cache`: the request's `gateway.cache.EntityCacheRun`, None when the cache is off.
+        introspection. `context`: the client request (headers, claims, tracer), handed to every fetch.
+        `cache`: the request's `gateway.cache.EntityCacheRun`, None when the cache is off.
         `trace`: records each fetch's time and outcome (the explorer asked for it), None otherwise.
         """
         if prepared.plan_error is not None:
             return {"data": None, "errors": [prepared.plan_error]}
-        run = _Run(self, prepared, variables, headers, cache, trace)
+        run = _Run(self, prepared, variables, context, cache, trace)
         if prepared.plan is not None and prepared.plan.node is not None:
             await run.node(prepared.plan.node)
         return self._respond(run, prepared, variables, raw_variables)
@@ -88,7 +88,7 @@ class Executor:
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
         event: Mapping[str, Any],
-        headers: Mapping[str, str] | None = None,
+        context: RequestContext | None = None,
         cache: Any = None,
     ) -> dict[str, Any]:
         """The response for one event of a subscription: `event` is what the primary fetch's stream sent
@@ -96,7 +96,7 @@ class Executor:
         plan = prepared.plan
         if prepared.plan_error is not None or plan is None or not isinstance(plan.node, SubscriptionNode):
             return {"data": None, "errors": [prepared.plan_error or error_dict("Not a subscription.", INTERNAL_SERVER_ERROR)]}
-        run = _Run(self, prepared, variables, headers, cache)
+        run = _Run(self, prepared, variables, context, cache)
         primary = plan.node.primary
         raw_errors = event.get("errors") or []
         run.merge_root(primary, prepared.fetches[id(primary)], event.get("data"), raw_errors if type(raw_errors) is list else [raw_errors])
@@ -147,7 +147,8 @@ class _Run:
     """The state of one request: merged data and errors so far."""
 
     __slots__ = (
-        "executor", "prepared", "variables", "headers", "data", "errors", "matcher", "cache", "collected", "trace"
+        "executor", "prepared", "variables", "context", "data", "errors", "matcher", "cache", "collected", "trace",
+        "spans",
     )
 
     def __init__(
@@ -155,14 +156,16 @@ class _Run:
         executor: Executor,
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str] | None,
+        context: RequestContext | None,
         cache: Any = None,
         trace: FetchTrace | None = None,
     ) -> None:
         self.executor = executor
         self.prepared = prepared
         self.variables = variables
-        self.headers = headers
+        self.context = context
+        # Plan-node spans when the request is traced (the app's tracer, carried by the context).
+        self.spans = context.tracing if context is not None else None
         self.data: dict[str, Any] = {}
         self.errors: list[GraphQLErrorDict] = []
         self.matcher = executor.matcher
@@ -176,8 +179,8 @@ class _Run:
         if self.trace is not None and isinstance(node, (FetchNode, FlattenNode)):
             await self._traced(node)
             return
-        if node_span is not None:
-            with node_span(node):
+        if self.spans is not None:
+            with self.spans.plan_node(node):
                 await self._node(node)
             return
         await self._node(node)
@@ -209,8 +212,8 @@ class _Run:
             return
         started = self.trace.begin(fetch)
         try:
-            if node_span is not None:
-                with node_span(node):
+            if self.spans is not None:
+                with self.spans.plan_node(node):
                     await self._node(node)
             else:
                 await self._node(node)
@@ -249,7 +252,8 @@ class _Run:
             counter = _REQUESTS[service] = SUBGRAPH_REQUESTS.labels(service)
         counter.inc()
         try:
-            response = await self.executor.transport.fetch(service, fetch.url, body, self.headers)
+            request = FetchRequest(service, fetch.url, body, fetch.is_mutation, None, self.context)
+            response = await self.executor.transport.fetch(request)
         except TransportError as exc:
             if self.trace is not None:
                 self.trace.failed(node, exc.code)

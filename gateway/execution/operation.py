@@ -69,6 +69,8 @@ class PreparedFetch:
     variables: tuple[tuple[str, bytes], ...]
     # Entity fetches: builds each representation from `requires`.
     projector: Projector | None
+    # The fetch's operation kind from the plan: the transport neither retries nor deduplicates it.
+    is_mutation: bool = False
 
 
 @dataclass(slots=True)
@@ -227,7 +229,8 @@ def _prepare_fetch(node: FetchNode, urls: Mapping[str, str]) -> PreparedFetch:
     prefix += b',"variables":{'
     variables = tuple((name, orjson.dumps(name) + b":") for name in node.variable_usages)
     projector = Projector(node.requires) if node.requires is not None else None
-    return PreparedFetch(node.service_name, urls.get(node.service_name), prefix, variables, projector)
+    mutation = node.operation_kind == "mutation"
+    return PreparedFetch(node.service_name, urls.get(node.service_name), prefix, variables, projector, mutation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,29 +1,39 @@
-"""The per-request record the middleware opens and every layer below may read (request id, claims)."""
+"""RequestContext: one client request as every layer below the server sees it.
+
+The server creates it (gateway/server/guard.py, per `/graphql` request) and passes it explicitly: to the
+pipeline, to execution, and inside each `transport.FetchRequest`. No context variable carries it; the
+one exception is the request id the log formatter adds to every line (observability/logging.py), which
+is logging's own and read by nothing else.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.observability.tracing import Tracing
 
 
 @dataclass(slots=True)
-class RequestInfo:
-    """What one HTTP request carries through the gateway; lives in `CURRENT` while it is handled."""
+class RequestContext:
+    """What one client request carries through the gateway."""
 
     request_id: str
     # The client's headers as ASGI gives them; `client_headers` decodes them on first use.
     raw_headers: list[tuple[bytes, bytes]]
     traceparent: str | None = None
     tracestate: str | None = None
+    # The app's tracer when tracing is on (spans for plan nodes and fetches), else None.
+    tracing: Tracing | None = None
+    # The caller's verified token claims (None: anonymous or no JWT configured).
+    claims: dict[str, Any] | None = None
+    # Filled by the server for metrics and the access log.
     operation: str = ""
     errors: bool = False
     # A GraphQL request error (not executed), whatever status the media type gave it.
     refused: bool = False
-    claims: dict[str, Any] | None = None
-    # Filled by the auth filter: (error paths, null targets) to apply to the response.
-    denied: Any = None
     # Subgraph name -> headers to send (built on first fetch to that subgraph).
     outbound: dict[str, dict[str, str]] = field(default_factory=dict)
     _headers: Mapping[str, str] | None = None
@@ -36,9 +46,5 @@ class RequestInfo:
         return self._headers
 
 
-CURRENT: ContextVar[RequestInfo | None] = ContextVar("fedgate_request", default=None)
-
-
-def current() -> RequestInfo | None:
-    """The request being handled in this task, if any."""
-    return CURRENT.get()
+# The name the branches written before RequestContext know it by.
+RequestInfo = RequestContext

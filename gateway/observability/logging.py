@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from contextvars import ContextVar, Token
 from typing import Any
 
 import orjson
 
 from gateway.config import LoggingConfig
-from gateway.observability.context import CURRENT
 
 access_log = logging.getLogger("fedgate.access")
 
@@ -18,12 +18,26 @@ access_log = logging.getLogger("fedgate.access")
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
 
 
+# The request id of the request this task handles, for log lines only: set by the server's middleware
+# (bind_request_id), read by RequestIdFilter. Request state for the layers travels in RequestContext.
+_REQUEST_ID: ContextVar[str] = ContextVar("fedgate_log_request_id", default="-")
+
+
+def bind_request_id(request_id: str) -> Token[str]:
+    """Tag the log lines of the current task with `request_id`; pass the token to `unbind_request_id`."""
+    return _REQUEST_ID.set(request_id)
+
+
+def unbind_request_id(token: Token[str]) -> None:
+    """Undo `bind_request_id`."""
+    _REQUEST_ID.reset(token)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds `record.request_id` (the request being handled, or "-")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        info = CURRENT.get()
-        record.request_id = info.request_id if info is not None else "-"
+        record.request_id = _REQUEST_ID.get()
         return True
 
 

@@ -22,7 +22,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
 from gateway.planning import Planner, print_plan
 from gateway.server.compression import compression_middleware
-from gateway.server.guard import Guard
+from gateway.server.guard import Guard, request_context
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
 from gateway.server.pipeline import Pipeline, PipelineResult
@@ -152,7 +152,8 @@ def create_app(
                 no_store = "private, no-cache, must-revalidate" if exc.code == PERSISTED_QUERY_NOT_FOUND else None
                 body = {"errors": [error_dict(exc.message, exc.code)]}
                 return PipelineResult(exc.status, body, cache_control=no_store)
-        claims, refused = guard.authenticate(request, payload.get("operationName"))
+        context = request_context(request)
+        claims, refused = guard.authenticate(request, context, payload.get("operationName"))
         if refused is not None:
             return refused
         try:
@@ -165,11 +166,12 @@ def create_app(
                 client_headers=request.headers,
                 expose_trace=trace_allowed and _wants_trace(request),
                 claims=claims,
+                context=context,
             )
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
             return PipelineResult(500, {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]})
-        return guard.after(result)
+        return guard.after(result, context)
 
     async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
         return _respond(request, await execute(request, payload, allow_mutations))

@@ -26,12 +26,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import gateway.execution.executor as executor_module
 from gateway.config import GatewayConfig
 from gateway.errors import error_dict
 from gateway.observability import metrics
-from gateway.observability.context import CURRENT, RequestInfo
-from gateway.observability.logging import access_log, configure_logging
+from gateway.observability.context import RequestContext
+from gateway.observability.logging import access_log, bind_request_id, configure_logging, unbind_request_id
 from gateway.observability.tracing import Tracing
 from gateway.server.auth import AuthError, JwtVerifier
 from gateway.server.headers import HeaderRules
@@ -67,6 +66,15 @@ def _new_id_prefix() -> None:
 
 os.register_at_fork(after_in_child=_new_id_prefix)  # `serve --workers`: workers fork after import
 
+# Where the middleware puts each `/graphql` request's RequestContext in the ASGI scope.
+CONTEXT_KEY = "fedgate.context"
+
+
+def request_context(request: Request) -> RequestContext | None:
+    """The RequestContext the middleware opened for this request (None outside `/graphql`)."""
+    context: RequestContext | None = request.scope.get(CONTEXT_KEY)
+    return context
+
 
 class Guard:
     """Built once per app from the config; every per-request method is cheap when its feature is off."""
@@ -80,9 +88,9 @@ class Guard:
         if logging_config != type(logging_config)():
             configure_logging(logging_config)
         self.access_log = logging_config.access_log
+        # This app's tracer: handed to each request in its RequestContext (never a module global, so a
+        # second app in the same process keeps its own).
         self.tracing = Tracing(telemetry.tracing) if telemetry.tracing.enabled else None
-        if self.tracing is not None:
-            executor_module.node_span = self.tracing.plan_node  # type: ignore[attr-defined]
         self.rules = HeaderRules(config.headers)
         self.jwt = JwtVerifier(config.auth) if config.auth.jwks else None
         self.require_auth = config.auth.require_authentication
@@ -131,9 +139,11 @@ class Guard:
         except BodyRefused as exc:
             return PipelineResult(exc.status, {"errors": [exc.error]}, close=exc.close)
 
-    def authenticate(self, request: Request, operation_name: Any) -> tuple[dict[str, Any] | None, PipelineResult | None]:
-        """(the caller's verified claims or None, a 401 to send instead of running the request, or None)."""
-        info = CURRENT.get()
+    def authenticate(
+        self, request: Request, info: RequestContext | None, operation_name: Any
+    ) -> tuple[dict[str, Any] | None, PipelineResult | None]:
+        """(the caller's verified claims or None, a 401 to send instead of running the request, or None);
+        the claims are also kept in the request's context."""
         if info is not None and isinstance(operation_name, str):
             info.operation = operation_name
         claims = None
@@ -149,10 +159,9 @@ class Guard:
             return None, PipelineResult(401, {"errors": [error]})
         return claims, None
 
-    def after(self, result: PipelineResult) -> PipelineResult:
+    def after(self, result: PipelineResult, info: RequestContext | None = None) -> PipelineResult:
         """Post-processing of the response: masked subgraph errors, the operation and outcome labels."""
         body = result.body
-        info = CURRENT.get()
         if info is not None and result.operation and not info.operation:
             info.operation = result.operation
         if info is not None and result.request_error:
@@ -176,7 +185,7 @@ class Guard:
         self._operation_names.add(name)
         return name
 
-    def record(self, info: RequestInfo, status: int, seconds: float) -> None:
+    def record(self, info: RequestContext, status: int, seconds: float) -> None:
         if status >= 500:
             outcome = "failure"
         elif status >= 400 or info.refused:
@@ -229,10 +238,11 @@ class _OperationsMiddleware:
         request_id = given_id.decode("latin-1") if given_id is not None else None
         if request_id is None or not _SAFE_ID.fullmatch(request_id):
             request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
-        info = RequestInfo(request_id, raw, traceparent, tracestate)
+        info = RequestContext(request_id, raw, traceparent, tracestate, guard.tracing)
+        scope[CONTEXT_KEY] = info
         rid_header = (rid_name, request_id.encode("latin-1"))
         status = 500
-        token = CURRENT.set(info)
+        token = bind_request_id(request_id)
         guard.in_flight += 1
         start = time.perf_counter()
         span = span_token = None
@@ -277,7 +287,7 @@ class _OperationsMiddleware:
             guard.record(info, status, time.perf_counter() - start)
             if span is not None:
                 guard.tracing.end_request(span, span_token, status, info.operation)  # type: ignore[union-attr]
-            CURRENT.reset(token)
+            unbind_request_id(token)
 
 
 async def _send_error(

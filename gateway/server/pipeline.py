@@ -25,6 +25,7 @@ from gateway.errors import (
     error_dict,
 )
 from gateway.execution import Executor, FetchTrace, PreparedOperation, coerce_variables
+from gateway.observability.context import RequestContext
 from gateway.planning import Planner, print_plan
 from gateway.server.auth import Authorization, Denied, apply_denied
 from gateway.server.limits import DocumentLimits
@@ -170,10 +171,12 @@ class Pipeline:
         client_headers: Mapping[str, str] | None = None,
         claims: dict[str, Any] | None = None,
         expose_trace: bool = False,
+        context: RequestContext | None = None,
     ) -> PipelineResult:
         """Execute one GraphQL request (already decoded from HTTP) and return the response to send.
 
         `claims`: the caller's verified token claims (None: anonymous), for `@authenticated`/`@requiresScopes`.
+        `context`: the client request (request id, headers, claims, tracer) every fetch is sent for.
         `expose_trace`: the client asked for each fetch's time and status (`extensions.fedgateTrace`);
         honoured only while `explorer.enabled` and `explorer.trace` allow it.
         """
@@ -237,7 +240,7 @@ class Pipeline:
             self._inflight[key] = future
             try:
                 result = await self._execute(
-                    prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace
+                    prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace, context
                 )
             except BaseException as exc:
                 future.set_exception(exc)
@@ -249,7 +252,7 @@ class Pipeline:
             finally:
                 del self._inflight[key]
         return await self._execute(
-            prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace
+            prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace, context
         )
 
     async def _execute(
@@ -263,10 +266,11 @@ class Pipeline:
         label: str,
         denied: Denied | None,
         expose_trace: bool = False,
+        context: RequestContext | None = None,
     ) -> PipelineResult:
         cache_run = self.entity_cache.begin(prepared, client_headers) if self.entity_cache is not None else None
         trace = FetchTrace() if expose_trace else None
-        body = await self.executor.execute(prepared, coerced, variables, cache=cache_run, trace=trace)
+        body = await self.executor.execute(prepared, coerced, variables, context, cache=cache_run, trace=trace)
         if trace is not None:
             root = prepared.plan.node if prepared.plan is not None else None
             body.setdefault("extensions", {})["fedgateTrace"] = trace.to_json(root)

@@ -61,12 +61,17 @@ class ServerGate:
     async def execute(self, headers: Mapping[str, str], payload: dict[str, Any]) -> dict[str, Any]:
         pipeline = self.state.pipeline
         try:
+            claims = self._claims(headers)
+        except AuthError:
+            claims = None  # `admit` refused it already
+        try:
             result = await pipeline.run(
                 payload.get("query"),
                 payload.get("operationName"),
                 payload.get("variables"),
                 allow_mutations=True,
                 client_headers=headers,
+                claims=claims,
             )
         except Exception:  # noqa: BLE001 - never a bare failure to a client
             log.exception("operation over a subscription transport failed")

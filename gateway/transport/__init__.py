@@ -2,7 +2,7 @@
 
 from gateway.config import TrafficShapingConfig
 from gateway.transport.breaker import CircuitBreaker, CircuitState
-from gateway.transport.client import SubgraphClient, SubgraphResponse, Transport, TransportError
+from gateway.transport.client import FetchRequest, SubgraphClient, SubgraphResponse, Transport, TransportError
 from gateway.transport.native import NativeClient
 from gateway.transport.resilient import ResilientTransport
 
@@ -19,6 +19,7 @@ def make_transport(traffic: TrafficShapingConfig | None = None) -> ResilientTran
 __all__ = [
     "CircuitBreaker",
     "CircuitState",
+    "FetchRequest",
     "NativeClient",
     "ResilientTransport",
     "SubgraphClient",

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 import httpx
 import orjson
 
 from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
-from gateway.errors import SUBGRAPH_REQUEST_FAILED
+from gateway.errors import SUBGRAPH_REQUEST_FAILED, GatewayError
+from gateway.observability.context import RequestContext
 
 
-class TransportError(Exception):
+class TransportError(GatewayError):
     """A subgraph request that produced no usable GraphQL response (network, timeout, bad JSON)."""
 
     def __init__(self, message: str, code: str = SUBGRAPH_REQUEST_FAILED, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(code, message)
         self.status = status  # the HTTP status, when the subgraph answered with a non-JSON error
 
 
@@ -35,12 +35,26 @@ class SubgraphResponse(NamedTuple):
     raw: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """One subgraph request as the executor hands it to the transport (as httpx's transports take one
+    `Request`): the wrappers (instrumentation, retries, dedup) read what they need from it."""
+
+    subgraph: str
+    url: str
+    body: bytes
+    # From the plan (the fetch's operation kind), never guessed from the body: no retries, no dedup.
+    is_mutation: bool = False
+    # Headers to send; the instrumented transport adds request id, trace context and header rules.
+    headers: Mapping[str, str] | None = None
+    # The client request this fetch serves (None: a fetch outside any request, e.g. a test).
+    context: RequestContext | None = None
+
+
 class Transport(Protocol):
     """The one interface the executor uses; swap implementations (dedup, retries, mocks) behind it."""
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse: ...
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse: ...
 
 
 _BASE_HEADERS = {
@@ -71,10 +85,9 @@ class SubgraphClient:
         self._compress_all = self._traffic.all.compression
         self._compressed = {name: self._traffic.for_subgraph(name).compression for name in self._traffic.subgraphs}
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse:
-        """POST `body` (a JSON GraphQL request) to `url`; raise TransportError when no JSON comes back."""
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse:
+        """POST the request's body (a JSON GraphQL request); raise TransportError when no JSON comes back."""
+        subgraph_name, url, body, headers = request.subgraph, request.url, request.body, request.headers
         timeout = self._timeouts.get(subgraph_name)
         if self._compressed.get(subgraph_name, self._compress_all):
             headers = {**headers, **_COMPRESSED} if headers else _COMPRESSED

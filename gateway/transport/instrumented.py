@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from gateway.observability import metrics
-from gateway.observability.context import CURRENT, RequestInfo
+from gateway.observability.context import RequestContext
 from gateway.observability.tracing import Tracing
-from gateway.transport.client import SubgraphResponse, Transport
+from gateway.transport.client import FetchRequest, SubgraphResponse, Transport
 
 
 class InstrumentedTransport:
@@ -29,7 +29,7 @@ class InstrumentedTransport:
         self.tracing = tracing
         self._series: dict[tuple[str, str], list[Any]] = {}
 
-    def _outbound(self, info: RequestInfo, name: str) -> dict[str, str]:
+    def _outbound(self, info: RequestContext, name: str) -> dict[str, str]:
         headers = info.outbound.get(name)
         if headers is None:
             headers = {self.request_id_header: info.request_id}
@@ -49,25 +49,23 @@ class InstrumentedTransport:
             series = self._series[key] = metrics.SUBGRAPH_FETCHES.series(name, outcome)
         metrics.SUBGRAPH_FETCHES.observe(series, seconds)
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse:
-        """Send through the wrapped transport, adding headers and recording the outcome."""
-        info = CURRENT.get()
-        out: Mapping[str, str] | None = headers
-        if info is not None:
-            built = self._outbound(info, subgraph_name)
-            out = {**built, **headers} if headers else built
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse:
+        """Send through the wrapped transport, adding the request's headers and recording the outcome."""
+        subgraph_name = request.subgraph
+        context = request.context
+        if context is not None:
+            built = self._outbound(context, subgraph_name)
+            request = replace(request, headers={**built, **request.headers} if request.headers else built)
         start = time.perf_counter()
         outcome = "failure"
         try:
             if self.tracing is not None:
-                traced = dict(out or {})
-                with self.tracing.fetch(subgraph_name, url, traced) as span:
-                    response = await self.inner.fetch(subgraph_name, url, body, traced)
+                traced = dict(request.headers or {})
+                with self.tracing.fetch(subgraph_name, request.url, traced) as span:
+                    response = await self.inner.fetch(replace(request, headers=traced))
                     span.set_attribute("http.response.status_code", response.status)
             else:
-                response = await self.inner.fetch(subgraph_name, url, body, out)
+                response = await self.inner.fetch(request)
             if response.status < 400:
                 payload = response.body
                 outcome = "error" if type(payload) is dict and payload.get("errors") else "success"

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import zlib
-from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import brotli
 import orjson
 
 from gateway.config import TrafficShapingConfig
-from gateway.transport.client import SubgraphResponse, TransportError
+from gateway.transport.client import FetchRequest, SubgraphResponse, TransportError
 
 _Answer = tuple[int, bytes, "str | None"]
 """(status, body, Cache-Control header) of one response."""
@@ -244,10 +243,9 @@ class NativeClient:
         self._heads[url] = (origin, head)
         return origin, head
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse:
-        """POST `body` to `url`; raise TransportError when no JSON comes back."""
+    async def fetch(self, fetch: FetchRequest) -> SubgraphResponse:
+        """POST the request's body to its URL; raise TransportError when no JSON comes back."""
+        subgraph_name, url, body, headers = fetch.subgraph, fetch.url, fetch.body, fetch.headers
         compressed = self._compressed.get(subgraph_name)
         if compressed is None:
             compressed = self._compressed[subgraph_name] = self._traffic.for_subgraph(subgraph_name).compression

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,18 +18,10 @@ import orjson
 from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
 from gateway.errors import SUBGRAPH_UNAVAILABLE
 from gateway.transport.breaker import STATE_GAUGE, CircuitBreaker, CircuitState
-from gateway.transport.client import SubgraphResponse, Transport, TransportError
+from gateway.transport.client import FetchRequest, SubgraphResponse, Transport, TransportError
 from gateway.transport.retry import RETRYABLE_STATUS, RetryBudget, backoff, failure_kind
 
 log = logging.getLogger("fedgate.transport")
-
-_MUTATION_PREFIXES = (b'{"query":"mutation', b'{"query":"subscription')
-
-
-def is_mutation(body: bytes) -> bool:
-    """Does this fetch body (as the executor builds it: `{"query":"<operation>",...`) carry a mutation?"""
-    return body.startswith(_MUTATION_PREFIXES)
-
 
 @dataclass(slots=True)
 class _Subgraph:
@@ -80,19 +71,17 @@ class ResilientTransport:
         """Circuit state of every subgraph called so far (`closed`, `open`, `half_open`)."""
         return {name: sub.breaker.state.value for name, sub in self._subgraphs.items()}
 
-    async def fetch(
-        self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None
-    ) -> SubgraphResponse:
-        """POST `body` to `url` with retries, circuit breaking and dedup; raise TransportError on failure."""
-        sub = self._subgraph(subgraph_name)
-        mutation = is_mutation(body)
-        if mutation or not sub.config.deduplicate_query:
-            return await self._fetch(sub, url, body, headers, mutation)
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse:
+        """Send `request` with retries, circuit breaking and dedup; raise TransportError on failure."""
+        sub = self._subgraph(request.subgraph)
+        if request.is_mutation or not sub.config.deduplicate_query:
+            return await self._fetch(sub, request)
+        headers = request.headers
         varying = tuple(sorted((k, v) for k, v in headers.items() if k.lower() not in self._ignored)) if headers else ()
-        key: _DedupKey = (subgraph_name, url, body, varying)
+        key: _DedupKey = (request.subgraph, request.url, request.body, varying)
         shared = self._inflight.get(key)
         if shared is None:
-            task = asyncio.ensure_future(self._fetch(sub, url, body, headers, mutation))
+            task = asyncio.ensure_future(self._fetch(sub, request))
             shared = self._inflight[key] = _Shared(task)
             # Registered first, so it runs before any waiter resumes: no one joins a finished call.
             task.add_done_callback(lambda _: self._inflight.pop(key, None))
@@ -110,10 +99,9 @@ class ResilientTransport:
         raw = response.raw if response.raw is not None else orjson.dumps(response.body)
         return response._replace(body=orjson.loads(raw))
 
-    async def _fetch(
-        self, sub: _Subgraph, url: str, body: bytes, headers: Mapping[str, str] | None, mutation: bool
-    ) -> SubgraphResponse:
+    async def _fetch(self, sub: _Subgraph, request: FetchRequest) -> SubgraphResponse:
         name = sub.name
+        mutation = request.is_mutation
         breaker = sub.breaker
         if not breaker.allow():
             raise TransportError(f"HTTP fetch failed from '{name}': circuit open", SUBGRAPH_UNAVAILABLE)
@@ -135,7 +123,7 @@ class ResilientTransport:
             failure: TransportError
             try:
                 async with asyncio.timeout_at(deadline):
-                    response = await self.base.fetch(name, url, body, headers)
+                    response = await self.base.fetch(request)
             except TimeoutError:
                 failure = TransportError(f"HTTP fetch failed from '{name}': request timed out", SUBGRAPH_UNAVAILABLE)
                 kind: str | None = "timeout"

@@ -3,7 +3,6 @@ planner's `_internal_qp_alias_N` (planned by the real planner, subgraphs answeri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,10 @@ import orjson
 from graphql import parse
 
 from gateway.execution import Executor, coerce_variables
-from gateway.server.preparation import prepare_operation
 from gateway.planning import build_query_plan
+from gateway.server.preparation import prepare_operation
 from gateway.supergraph import load_supergraph
-from gateway.transport import SubgraphResponse
+from gateway.transport import FetchRequest, SubgraphResponse
 
 COMPOSITION = Path(__file__).parent.parent / "fixtures" / "composition"
 
@@ -26,7 +25,8 @@ class Script:
         self.answer = answer
         self.sent: list[tuple[str, str]] = []
 
-    async def fetch(self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> SubgraphResponse:
+    async def fetch(self, fetch: FetchRequest) -> SubgraphResponse:
+        subgraph_name, body = fetch.subgraph, fetch.body
         request = orjson.loads(body)
         self.sent.append((subgraph_name, request["query"]))
         return SubgraphResponse(200, self.answer(subgraph_name, request))

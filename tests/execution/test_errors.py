@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
 from gateway.execution import Executor, coerce_variables
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, QueryPlan, SequenceNode
 from gateway.server.preparation import prepare_operation
-from gateway.transport import NativeClient, SubgraphResponse
+from gateway.transport import FetchRequest, NativeClient, SubgraphResponse
 
 
 class ScriptedTransport:
@@ -30,7 +30,8 @@ class ScriptedTransport:
         self.answers = answers
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    async def fetch(self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> SubgraphResponse:
+    async def fetch(self, fetch: FetchRequest) -> SubgraphResponse:
+        subgraph_name, body = fetch.subgraph, fetch.body
         self.sent.append((subgraph_name, orjson.loads(body)))
         return SubgraphResponse(200, self.answers[subgraph_name])
 
@@ -225,17 +226,17 @@ async def test_native_client_retries_a_keep_alive_connection_the_server_closed(m
     transport = NativeClient()
     try:
         url = misbehaving_base + "/graphql503"
-        first = await transport.fetch("s", url, b"{}")
+        first = await transport.fetch(FetchRequest("s", url, b"{}"))
         [origin] = transport._origins.values()
         [conn] = origin.idle
         conn.transport.abort()  # as if the server dropped the idle connection
         await asyncio.sleep(0.01)
-        assert await transport.fetch("s", url, b"{}") == first
+        assert await transport.fetch(FetchRequest("s", url, b"{}")) == first
         # A connection that dies between our check and our write is retried too.
         [conn] = origin.idle
         conn.closed = False
         conn.transport.abort()
-        assert await transport.fetch("s", url, b"{}") == first
+        assert await transport.fetch(FetchRequest("s", url, b"{}")) == first
     finally:
         await transport.aclose()
 
@@ -246,9 +247,9 @@ async def test_native_client_reports_status_and_refuses_header_injection(misbeha
     transport = NativeClient()
     try:
         with pytest.raises(TransportError) as info:
-            await transport.fetch("s", misbehaving_base + "/500", b"{}")
+            await transport.fetch(FetchRequest("s", misbehaving_base + "/500", b"{}"))
         assert info.value.status == 500
         with pytest.raises(TransportError):
-            await transport.fetch("s", misbehaving_base + "/graphql503", b"{}", {"x-a": "1\r\nx-b: 2"})
+            await transport.fetch(FetchRequest("s", misbehaving_base + "/graphql503", b"{}", headers={"x-a": "1\r\nx-b: 2"}))
     finally:
         await transport.aclose()

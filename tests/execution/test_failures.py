@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from typing import Any
 
 from graphql import build_schema, parse
@@ -13,7 +12,7 @@ from shop import FakeSupergraph
 from gateway.execution import Executor, coerce_variables
 from gateway.planning.nodes import LIST, FetchNode, FlattenNode, ParallelNode, QueryPlan, SequenceNode
 from gateway.server.preparation import prepare_operation
-from gateway.transport import SubgraphResponse, TransportError
+from gateway.transport import FetchRequest, SubgraphResponse, TransportError
 
 SCHEMA = build_schema(
     """
@@ -31,8 +30,8 @@ class FailingTransport:
     def __init__(self, answers: dict[str, Any]) -> None:
         self.answers = answers
 
-    async def fetch(self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> SubgraphResponse:
-        answer = self.answers[subgraph_name]
+    async def fetch(self, fetch: FetchRequest) -> SubgraphResponse:
+        answer = self.answers[fetch.subgraph]
         if isinstance(answer, Exception):
             raise answer
         if isinstance(answer, SubgraphResponse):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -11,10 +10,18 @@ from plan_helpers import entity_fetch, fields
 from shop import FakeSupergraph
 
 from gateway.execution import Executor, FetchTrace, coerce_variables, fetch_nodes
+from gateway.planning.nodes import (
+    LIST,
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    QueryPlan,
+    SequenceNode,
+)
 from gateway.server.preparation import prepare_operation
-from gateway.planning.nodes import LIST, ConditionNode, FetchNode, FlattenNode, ParallelNode, QueryPlan, SequenceNode
 from gateway.server.query_plan_json import plan_to_json
-from gateway.transport import SubgraphResponse, TransportError
+from gateway.transport import FetchRequest, SubgraphResponse, TransportError
 
 SCHEMA = build_schema(
     """
@@ -45,7 +52,8 @@ QUERY = "query($extra: Boolean! = false) { topProducts { name reviews { body } s
 
 
 class Scripted:
-    async def fetch(self, subgraph_name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> SubgraphResponse:
+    async def fetch(self, fetch: FetchRequest) -> SubgraphResponse:
+        subgraph_name, body = fetch.subgraph, fetch.body
         reps = orjson.loads(body).get("variables", {}).get("representations", [])
         if subgraph_name == "products":
             items = [{"__typename": "Product", "upc": str(i), "name": f"P{i}"} for i in range(3)]

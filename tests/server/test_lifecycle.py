@@ -116,11 +116,11 @@ class GatedTransport:
         self.entered = threading.Semaphore(0)
         self.gate = threading.Event()
 
-    async def fetch(self, name: str, url: str, body: bytes, headers: Any = None) -> Any:
+    async def fetch(self, request: Any) -> Any:
         self.entered.release()
         while not self.gate.is_set():
             await asyncio.sleep(0.01)
-        return await self.inner.fetch(name, url, body, headers)
+        return await self.inner.fetch(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gateway.config import TrafficShapingConfig
-from gateway.transport import TransportError
+from gateway.transport import FetchRequest, TransportError
 from gateway.transport.native import NativeClient
 
 
@@ -24,7 +24,7 @@ async def test_read_timeout_bounds_one_attempt_and_total_still_applies() -> None
         fast = NativeClient(TrafficShapingConfig.model_validate({"all": {"timeout": 10, "read_timeout": 0.3}}))
         started = time.monotonic()
         with pytest.raises(TransportError, match="timed out"):
-            await fast.fetch("s", url, b'{"query":"{ a }"}')
+            await fast.fetch(FetchRequest("s", url, b'{"query":"{ a }"}'))
         assert time.monotonic() - started < 5  # the read timeout, not the 10 s total
         await fast.aclose()
 
@@ -34,7 +34,7 @@ async def test_read_timeout_bounds_one_attempt_and_total_still_applies() -> None
         )
         started = time.monotonic()
         with pytest.raises(TransportError, match="timed out"):
-            await capped.fetch("s", url, b'{"query":"{ a }"}')
+            await capped.fetch(FetchRequest("s", url, b'{"query":"{ a }"}'))
         assert time.monotonic() - started < 5
         await capped.aclose()
     finally:

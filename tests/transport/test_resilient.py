@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from gateway.config import TrafficShapingConfig
 from gateway.observability.metrics import REGISTRY
-from gateway.transport import ResilientTransport, SubgraphClient, SubgraphResponse, TransportError
+from gateway.transport import (
+    FetchRequest,
+    ResilientTransport,
+    SubgraphClient,
+    SubgraphResponse,
+    TransportError,
+)
 from gateway.transport.native import NativeClient
 
 QUERY = b'{"query":"{__typename}","variables":{}}'
@@ -24,9 +29,9 @@ class Counting:
         self.inner = inner
         self.calls = 0
 
-    async def fetch(self, name: str, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> SubgraphResponse:
+    async def fetch(self, request: FetchRequest) -> SubgraphResponse:
         self.calls += 1
-        response: SubgraphResponse = await self.inner.fetch(name, url, body, headers)
+        response: SubgraphResponse = await self.inner.fetch(request)
         return response
 
     async def aclose(self) -> None:
@@ -44,7 +49,7 @@ async def test_retries_bridge_a_subgraph_that_is_starting(client, free_port, sta
     port = free_port()
     resilient, base = transport(client)
     try:
-        fetch = asyncio.create_task(resilient.fetch("orders", f"http://127.0.0.1:{port}/graphql", QUERY))
+        fetch = asyncio.create_task(resilient.fetch(FetchRequest("orders", f"http://127.0.0.1:{port}/graphql", QUERY)))
         await asyncio.sleep(0.2)  # refused meanwhile
         await asyncio.to_thread(start_subgraph, "orders", port=port)
         response = await fetch
@@ -58,16 +63,16 @@ async def test_mutations_are_not_retried_unless_the_subgraph_opts_in(free_port):
     url = f"http://127.0.0.1:{free_port()}/graphql"
     resilient, base = transport(retry={"max_attempts": 3, "backoff_base": 0.01})
     with pytest.raises(TransportError) as raised:
-        await resilient.fetch("payments", url, MUTATION)
+        await resilient.fetch(FetchRequest("payments", url, MUTATION, is_mutation=True))
     assert raised.value.code == "SUBGRAPH_UNAVAILABLE" and base.calls == 1
     with pytest.raises(TransportError):
-        await resilient.fetch("payments", url, QUERY)
+        await resilient.fetch(FetchRequest("payments", url, QUERY))
     assert base.calls == 1 + 3
     await resilient.aclose()
 
     opted_in, base = transport(retry={"max_attempts": 3, "backoff_base": 0.01, "retry_mutations": True})
     with pytest.raises(TransportError):
-        await opted_in.fetch("payments", url, MUTATION)
+        await opted_in.fetch(FetchRequest("payments", url, MUTATION, is_mutation=True))
     assert base.calls == 3
     await opted_in.aclose()
 
@@ -75,10 +80,10 @@ async def test_mutations_are_not_retried_unless_the_subgraph_opts_in(free_port):
 async def test_503_is_retried_and_the_last_answer_kept_when_retries_run_out(scripted):
     resilient, base = transport(retry={"max_attempts": 3, "backoff_base": 0.01})
     scripted.script.fail_first = 2
-    response = await resilient.fetch("s", scripted.url, QUERY)
+    response = await resilient.fetch(FetchRequest("s", scripted.url, QUERY))
     assert (response.status, response.body) == (200, {"data": {"n": 3}})
     scripted.script.fail_first = 100
-    response = await resilient.fetch("s", scripted.url, QUERY)
+    response = await resilient.fetch(FetchRequest("s", scripted.url, QUERY))
     assert response.status == 503 and response.body == {"errors": [{"message": "busy"}]}  # the subgraph's own answer
     assert base.calls == 3 + 3
     await resilient.aclose()
@@ -87,7 +92,7 @@ async def test_503_is_retried_and_the_last_answer_kept_when_retries_run_out(scri
 async def test_a_spent_retry_budget_stops_retries(scripted):
     resilient, base = transport(retry={"backoff_base": 0.01, "budget_ratio": 0, "budget_min_per_second": 0})
     scripted.script.fail_first = 1
-    response = await resilient.fetch("s", scripted.url, QUERY)
+    response = await resilient.fetch(FetchRequest("s", scripted.url, QUERY))
     assert response.status == 503 and base.calls == 1
     await resilient.aclose()
 
@@ -102,14 +107,14 @@ async def test_open_circuit_fails_fast_and_a_probe_closes_it(scripted):
     )
     scripted.script.fail_first = 2
     for _ in range(2):
-        assert (await resilient.fetch("flaky", scripted.url, QUERY)).status == 503
+        assert (await resilient.fetch(FetchRequest("flaky", scripted.url, QUERY))).status == 503
     assert resilient.circuit_states() == {"flaky": "open"} and circuit_gauge("flaky") == 2
     with pytest.raises(TransportError) as raised:
-        await resilient.fetch("flaky", scripted.url, QUERY)
+        await resilient.fetch(FetchRequest("flaky", scripted.url, QUERY))
     assert raised.value.code == "SUBGRAPH_UNAVAILABLE" and "circuit open" in raised.value.message
     assert base.calls == 2  # failed fast: nothing sent
     await asyncio.sleep(0.25)
-    assert (await resilient.fetch("flaky", scripted.url, QUERY)).status == 200  # the half-open probe
+    assert (await resilient.fetch(FetchRequest("flaky", scripted.url, QUERY))).status == 200  # the half-open probe
     assert resilient.circuit_states() == {"flaky": "closed"} and circuit_gauge("flaky") == 0
     await resilient.aclose()
 
@@ -117,9 +122,9 @@ async def test_open_circuit_fails_fast_and_a_probe_closes_it(scripted):
 async def test_identical_concurrent_queries_share_one_upstream_call(scripted):
     resilient, base = transport()
     scripted.script.delay = 0.2
-    same = [resilient.fetch("s", scripted.url, QUERY, {"x-request-id": str(i), "authorization": "a"}) for i in range(5)]
-    other_user = resilient.fetch("s", scripted.url, QUERY, {"authorization": "b"})
-    mutations = [resilient.fetch("s", scripted.url, MUTATION) for _ in range(2)]
+    same = [resilient.fetch(FetchRequest("s", scripted.url, QUERY, headers={"x-request-id": str(i), "authorization": "a"})) for i in range(5)]
+    other_user = resilient.fetch(FetchRequest("s", scripted.url, QUERY, headers={"authorization": "b"}))
+    mutations = [resilient.fetch(FetchRequest("s", scripted.url, MUTATION, is_mutation=True)) for _ in range(2)]
     responses = await asyncio.gather(*same, other_user, *mutations)
     assert len(scripted.script.received) == 1 + 1 + 2
     shared = responses[:5]
@@ -133,7 +138,7 @@ async def test_http2_setting_builds_a_client_that_still_talks_to_http1_subgraphs
     # Over cleartext there is no ALPN: httpx with HTTP/2 enabled speaks HTTP/1.1 to uvicorn subgraphs.
     client = SubgraphClient(TrafficShapingConfig(http2=True))
     try:
-        response = await client.fetch("s", scripted.url, QUERY)
+        response = await client.fetch(FetchRequest("s", scripted.url, QUERY))
     finally:
         await client.aclose()
     assert (response.status, response.body) == (200, {"data": {"n": 1}})
