@@ -99,6 +99,13 @@ http {{
         path = self.prefix / "error.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
+    def errors(self) -> list[str]:
+        """Error-log lines other than the refused connections and sit-outs of a restart (those are retried)."""
+        path = self.prefix / "error.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        expected = ("Connection refused", "temporarily disabled")
+        return [line[:300] for line in lines if not any(e in line for e in expected)]
+
     def served_by(self) -> dict[str, int]:
         """Requests per upstream address that answered them, from the access log."""
         counts: dict[str, int] = {}

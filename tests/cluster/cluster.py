@@ -55,7 +55,7 @@ class Replica:
     def log_path(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         """Start the process and return once `/ready` is 200."""
         fedgate = str(Path(sys.executable).with_name("fedgate"))
         argv = [fedgate, "serve", "--supergraph", str(self.supergraph), "--config", str(self.config),

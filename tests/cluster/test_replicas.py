@@ -49,7 +49,7 @@ def no_failed_requests(cluster: Cluster) -> Any:
     """Assert the load through nginx lost no request while the test ran."""
     sent, failed = cluster.load.sent, cluster.load.failed
     yield
-    assert cluster.load.failed == failed, f"client requests failed: {cluster.load.failures}"
+    assert cluster.load.failed == failed, f"client requests failed: {cluster.load.failures}\n{cluster.nginx.errors()[-10:]}"
     assert cluster.load.sent > sent, "the load stopped"
 
 
