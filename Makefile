@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-test redis nginx k8s-tools clean schema schema-check node-test-deps
+.PHONY: run test lint install install-test redis nginx k8s-tools postgres clean schema schema-check node-test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 	cd tests/node && npm ci --no-audit --no-fund
 	touch $@
 
+## postgres: make sure PostgreSQL's server binaries exist (the registry tests start their own)
+postgres:
+	scripts/ensure-postgres.sh
+
 ## lint: ruff and mypy on gateway/ and subgraphs/
 lint: install-test
 	$(BIN)/ruff check gateway subgraphs
@@ -65,7 +69,7 @@ chromium:
 	scripts/ensure-chromium.sh
 
 ## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
-test: install-test redis nginx k8s-tools node-test-deps chromium
+test: install-test redis nginx k8s-tools node-test-deps chromium postgres
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest

@@ -49,6 +49,8 @@ def main() -> None:
 @main.command()
 @click.option("--supergraph", "supergraph_path", default=None, type=click.Path(), help="Supergraph SDL file (reloaded when it changes).")
 @click.option("--supergraph-url", default=None, help="Supergraph SDL URL (polled with ETag), instead of --supergraph.")
+@click.option("--supergraph-token", envvar="FEDGATE_SUPERGRAPH_TOKEN", default=None,
+              help="Bearer token for --supergraph-url, e.g. a registry read token (env FEDGATE_SUPERGRAPH_TOKEN).")
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1, or `host` in the config).")
 @click.option("--port", default=None, type=int, help="Listen port (default 4000, or `port` in the config).")
 @click.option("--config", "config_path", default=None, type=click.Path(), help="fedgate.yaml.")
@@ -64,6 +66,7 @@ def serve(
     log_level: str,
     workers: int = 1,
     explorer: bool | None = None,
+    supergraph_token: str | None = None,
 ) -> None:
     """Serve the supergraph over HTTP: POST/GET /graphql, GET /health and /ready; SIGTERM drains."""
     if (supergraph_path is None) == (supergraph_url is None):
@@ -90,14 +93,15 @@ def serve(
             _fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
 
         def run_worker(sock: Any) -> None:
-            _serve_one(supergraph_path, supergraph_url, config, log_level, sock)
+            _serve_one(supergraph_path, supergraph_url, config, log_level, sock, supergraph_token)
 
         serve_workers(workers, sock, run_worker)
-    _serve_one(supergraph_path, supergraph_url, config, log_level, None)
+    _serve_one(supergraph_path, supergraph_url, config, log_level, None, supergraph_token)
 
 
 def _serve_one(
-    supergraph_path: str | None, supergraph_url: str | None, config: GatewayConfig, log_level: str, sock: Any
+    supergraph_path: str | None, supergraph_url: str | None, config: GatewayConfig, log_level: str, sock: Any,
+    supergraph_token: str | None = None,
 ) -> None:
     from gateway.observability.logging import configure_logging
     from gateway.server import create_app
@@ -110,11 +114,11 @@ def _serve_one(
     else:
         assert supergraph_url is not None
         try:
-            sdl, etag = fetch_supergraph(supergraph_url)
+            sdl, etag = fetch_supergraph(supergraph_url, supergraph_token)
         except Exception as exc:  # noqa: BLE001 - any fetch failure is a one-line startup error
             _fail(f"cannot fetch supergraph {supergraph_url}: {exc}")
         app = create_app(_load_supergraph_sdl(sdl, supergraph_url), config)
-        app.state.lifecycle.watch_url(supergraph_url, etag, sdl)
+        app.state.lifecycle.watch_url(supergraph_url, etag, sdl, supergraph_token)
     configure_logging(config.telemetry.logging)  # text or JSON lines, each with the request id
     serve_app(app, config, app.state.lifecycle, log_level, sock)
 
@@ -235,6 +239,9 @@ def dev(
 
 from gateway.composition.commands import check, compose  # noqa: E402, I001
 main.add_command(compose); main.add_command(check)  # noqa: E702
+
+from gateway.registry.cli import register as _register_registry  # noqa: E402
+_register_registry(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -71,6 +71,7 @@ class Lifecycle:
         self._stat: tuple[int, int] | None = None
         self._url: str | None = None
         self._etag: str | None = None
+        self._token: str | None = None
         self._hash: str | None = None
         self._refused_hash: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,10 +92,13 @@ class Lifecycle:
                 loaded_sdl = self._path.read_text()
         self._hash = _digest(loaded_sdl) if loaded_sdl is not None else None
 
-    def watch_url(self, url: str, etag: str | None = None, loaded_sdl: str | None = None) -> None:
-        """Poll `url` for a new supergraph (conditional GET with the last ETag)."""
+    def watch_url(
+        self, url: str, etag: str | None = None, loaded_sdl: str | None = None, token: str | None = None
+    ) -> None:
+        """Poll `url` for a new supergraph (conditional GET with the last ETag; `token`: a registry read token)."""
         self._url = url
         self._etag = etag
+        self._token = token
         if loaded_sdl is not None:
             self._hash = _digest(loaded_sdl)
 
@@ -199,7 +203,9 @@ class Lifecycle:
     async def poll_url(self) -> bool:
         """Fetch the watched URL (conditionally); True when a new supergraph was swapped in."""
         assert self._url is not None
-        headers = {"if-none-match": self._etag} if self._etag else {}
+        headers = _auth_headers(self._token)
+        if self._etag:
+            headers["if-none-match"] = self._etag
         try:
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.get(self._url, headers=headers)
@@ -318,9 +324,13 @@ def _count_reload(result: str) -> None:
     SUPERGRAPH_RELOADS.labels(result=result).inc()
 
 
-def fetch_supergraph(url: str) -> tuple[str, str | None]:
-    """GET the supergraph at `url` once (at startup): (SDL, ETag)."""
-    response = httpx.get(url, timeout=10)
+def _auth_headers(token: str | None) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def fetch_supergraph(url: str, token: str | None = None) -> tuple[str, str | None]:
+    """GET the supergraph at `url` once (at startup): (SDL, ETag); `token` is sent as a Bearer token."""
+    response = httpx.get(url, timeout=10, headers=_auth_headers(token))
     response.raise_for_status()
     return response.text, response.headers.get("etag")
 
