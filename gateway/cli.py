@@ -240,7 +240,7 @@ def dev(
 from gateway.composition.commands import check, compose  # noqa: E402, I001
 main.add_command(compose); main.add_command(check)  # noqa: E702
 
-from gateway.registry.cli import register as _register_registry  # noqa: E402
+from gateway.registry.cli import register as _register_registry  # noqa: E402, I001
 _register_registry(main)
 
 if __name__ == "__main__":  # pragma: no cover
