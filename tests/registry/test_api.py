@@ -6,8 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN, Api, fedgate, shop_sdl  # tests/registry/conftest.py
-from test_store import PRODUCTS, REVIEWS, REVIEWS_CLASHING
+from registry_helpers import ADMIN, PRODUCTS, REVIEWS, REVIEWS_CLASHING, Api, fedgate, shop_sdl
 
 from gateway.registry.tokens import hash_token
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import ADMIN, FEDGATE, REPO_ROOT, Api
-from test_store import LINK, PRODUCTS
+from registry_helpers import ADMIN, FEDGATE, LINK, PRODUCTS, REPO_ROOT, Api
 
 PUBLISHERS = 6
 

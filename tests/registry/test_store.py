@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from registry_helpers import PRODUCTS, REVIEWS, REVIEWS_CLASHING
 
 from gateway.registry import RegistryError, open_database
 from gateway.registry import service as svc
 from gateway.registry.store import MIGRATIONS
-
-LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])\n'
-PRODUCTS = LINK + """
-type Query { products: [Product!]! }
-type Product @key(fields: "id") { id: ID! name: String! price: Int status: Status }
-enum Status { ACTIVE RETIRED }
-"""
-REVIEWS = LINK + """
-type Product @key(fields: "id") { id: ID! reviews: [String!]! }
-"""
-# `name` is not @shareable in products: INVALID_FIELD_SHARING.
-REVIEWS_CLASHING = LINK + """
-type Product @key(fields: "id") { id: ID! reviews: [String!]! name: String! }
-"""
 
 
 @pytest.fixture
