@@ -414,6 +414,28 @@ class TracingConfig(BaseModel):
     sample_ratio: float = Field(default=1.0, ge=0, le=1, description="Share of new traces recorded.")
 
 
+class UsageReportingConfig(BaseModel):
+    """Operation and field usage sent to a schema registry (`fedgate registry`), for usage-aware checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str | None = Field(
+        default=None, description="Usage URL, e.g. http://registry:4100/graphs/shop/variants/prod/usage (None: off)."
+    )
+    token: str | None = Field(
+        default=None, description="Registry read token (default: env FEDGATE_USAGE_REPORTING_TOKEN)."
+    )
+    interval: float = Field(default=5.0, gt=0, description="Seconds between reports.")
+    timeout: float = Field(default=5.0, gt=0, description="Seconds one send may take.")
+    max_queued_reports: int = Field(
+        default=60, ge=1, description="Reports kept while the endpoint is unreachable; the oldest is dropped beyond."
+    )
+    client_name_header: str = Field(default="apollographql-client-name", description="Header naming the client.")
+    client_version_header: str = Field(
+        default="apollographql-client-version", description="Header giving the client's version."
+    )
+
+
 class TelemetryConfig(BaseModel):
     """Metrics, traces and logs."""
 
@@ -545,6 +567,7 @@ class GatewayConfig(BaseModel):
     explorer: ExplorerConfig = Field(default_factory=lambda: ExplorerConfig())
     batching: BatchingConfig = Field(default_factory=lambda: BatchingConfig())
     compression: CompressionConfig = Field(default_factory=lambda: CompressionConfig())
+    usage_reporting: UsageReportingConfig = Field(default_factory=lambda: UsageReportingConfig())
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:

@@ -30,6 +30,18 @@ SUPERGRAPH_RELOADS = Counter(
     ["result"],
     registry=REGISTRY,
 )
+USAGE_REPORTS = Counter(
+    "fedgate_usage_reports",
+    "Usage reports sent to `usage_reporting.endpoint`, by result (sent, refused, error).",
+    ["result"],
+    registry=REGISTRY,
+)
+USAGE_REPORTS_DROPPED = Counter(
+    "fedgate_usage_reports_dropped",
+    "Usage reports dropped, by reason (queue_full: the endpoint was unreachable too long; refused: 4xx).",
+    ["reason"],
+    registry=REGISTRY,
+)
 CACHE_HITS = Counter(
     "fedgate_cache_hits",
     "Cache hits by cache (plan, apq, entity).",

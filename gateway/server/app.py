@@ -20,6 +20,7 @@ from gateway.cache.apq import PERSISTED_QUERY_NOT_FOUND
 from gateway.cache.invalidation import handle_invalidation
 from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
+from gateway.observability.usage import UsageReporter
 from gateway.planning import Planner, print_plan
 from gateway.server.compression import compression_middleware
 from gateway.server.guard import Guard, request_context
@@ -45,10 +46,11 @@ class GatewayState:
         self.pipeline: Pipeline | None = None
         self.caches: Caches | None = None
         self.streaming: Streaming | None = None
+        self.usage: UsageReporter | None = UsageReporter(config.usage_reporting) if config.usage_reporting.endpoint else None
 
     def load(self, supergraph: Supergraph) -> None:
         """Serve `supergraph` from now on (fresh operation caches); subscriptions it no longer serves end."""
-        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches)
+        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches, usage=self.usage)
         if self.streaming is not None:
             self.streaming.service.reloaded(supergraph)
 
@@ -248,11 +250,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await lifecycle.start()
+        if state.usage is not None:
+            await state.usage.start()
         if state.pipeline is not None:
             await caches.plans.load(state.pipeline.supergraph)  # a new replica starts with the others' plans
         yield
         await lifecycle.stop()
         await streaming.service.aclose()
+        if state.usage is not None:
+            await state.usage.stop()
         await caches.aclose()
         aclose = getattr(client, "aclose", None)
         if owns_transport and aclose is not None:

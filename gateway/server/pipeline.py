@@ -26,6 +26,7 @@ from gateway.errors import (
 )
 from gateway.execution import Executor, FetchTrace, PreparedOperation, coerce_variables
 from gateway.observability.context import RequestContext
+from gateway.observability.usage import UsageReporter, describe_operation
 from gateway.planning import Planner, print_plan
 from gateway.server.auth import Authorization, Denied, apply_denied
 from gateway.server.limits import DocumentLimits
@@ -85,8 +86,10 @@ class Pipeline:
         planner: Planner,
         transport: Transport,
         caches: Caches | None = None,
+        usage: UsageReporter | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.usage = usage
         self.config = config
         self.planner = planner
         self.executor = Executor(supergraph, transport)
@@ -231,6 +234,12 @@ class Pipeline:
             coerced = coerce_variables(self.supergraph.api_schema, prepared.operation, variables)
         except GatewayRequestError as exc:
             return PipelineResult(exc.status, {"errors": exc.errors}, operation=label, request_error=True)
+        if self.usage is not None:
+            if record.usage is None:  # once per prepared operation, on the operation the client sent
+                base = record.prepared
+                assert base is not None
+                record.usage = describe_operation(base.schema, base.document, base.operation)
+            self.usage.record(record.usage, client_headers)
         if self._dedup and prepared.kind == OperationType.QUERY:
             key = (id(prepared), _canonical(variables), expose_plan, expose_trace, _varying(client_headers))
             shared = self._inflight.get(key)

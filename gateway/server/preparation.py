@@ -29,6 +29,7 @@ from gateway.errors import (
 from gateway.execution import PreparedOperation, SupergraphView
 from gateway.execution.operation import compile_operation, split_operation
 from gateway.observability.metrics import DOCUMENT_PARSES
+from gateway.observability.usage import OperationUsage
 from gateway.planning import Planner
 from gateway.server.auth import Authorization, Denied, OperationAuth
 from gateway.server.limits import DocumentLimits, parse_document
@@ -86,6 +87,7 @@ class OperationRecord:
     plan_extension: dict[str, Any] | None = None
     # Set of refused protected fields -> the filtered operation, planned (None: nothing left to run).
     variants: dict[frozenset[int], PreparedOperation | None] = field(default_factory=dict)
+    usage: OperationUsage | None = None  # usage reporting: coordinates of this operation, computed once
 
 
 class Preparation:
