@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Start Redis, the three subgraphs and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
-#   orders :4001  payments :4002  delivery :4003  gateway :4000  redis :4004 (the saga's event bus)
-#   (env ORDERS_PORT, PAYMENTS_PORT, DELIVERY_PORT, GATEWAY_PORT, REDIS_PORT choose others;
+# Start Redis, the three subgraphs, a schema registry and the gateway on localhost; Ctrl-C (or SIGTERM) stops them all.
+#   orders :4001  payments :4002  delivery :4003  gateway :4000  redis :4004 (the saga's event bus)  registry :4100
+#   (env ORDERS_PORT, PAYMENTS_PORT, DELIVERY_PORT, GATEWAY_PORT, REDIS_PORT, REGISTRY_PORT choose others;
 #    REDIS_URL uses a Redis you run yourself instead)
+# The subgraphs are published to the registry as shop@dev on every start; the gateway follows
+# the registry (--supergraph-url, ETag polling, a read token) and reports usage to it.
 # Then one demo order is placed and followed from PLACED to DELIVERED (DEMO_ORDER=0 skips it).
 # SQLite files go to var/ (created and seeded on first start), Redis's append-only file to
 # var/redis-<port>/ (or REDIS_DIR); delete var/ to start over.
@@ -11,6 +13,9 @@ cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
 GATEWAY_PORT=${GATEWAY_PORT:-4000}
+REGISTRY_PORT=${REGISTRY_PORT:-4100}
+REGISTRY_DB=${FEDGATE_REGISTRY_DATABASE:-var/registry.db}
+GRAPH_REF=shop@dev
 export ORDERS_PORT=${ORDERS_PORT:-4001} PAYMENTS_PORT=${PAYMENTS_PORT:-4002} DELIVERY_PORT=${DELIVERY_PORT:-4003}
 export ORDERS_URL=${ORDERS_URL:-http://127.0.0.1:${ORDERS_PORT}/graphql}
 REDIS_PORT=${REDIS_PORT:-4004}
@@ -24,7 +29,7 @@ fi
 # Each child in its own process group, so Ctrl-C reaches only this script, which then stops
 # every child once with SIGTERM (a second signal would make uvicorn skip its graceful drain).
 set -m
-SUPERGRAPH=schema/supergraph.graphql
+GATEWAY_CONFIG=""
 pids=()
 names=()
 demo_pid=
@@ -42,7 +47,7 @@ stop_all() {
     for i in "${!pids[@]}"; do
         wait "${pids[$i]}" 2>/dev/null || true
     done
-    [[ "$SUPERGRAPH" == schema/supergraph.graphql ]] || rm -f "$SUPERGRAPH"
+    [[ -z "$GATEWAY_CONFIG" ]] || rm -f "$GATEWAY_CONFIG"
     echo "all stopped"
 }
 trap 'stop_all; exit 130' INT
@@ -105,24 +110,43 @@ start delivery "$BIN/python" -m subgraphs.delivery
 wait_healthy payments "http://127.0.0.1:${PAYMENTS_PORT}/health"
 wait_healthy delivery "http://127.0.0.1:${DELIVERY_PORT}/health"
 
-# The committed supergraph routes to :4001-4003; on other ports the gateway gets a copy routed to
-# the ports started above (that copy is not hot-reloaded when schema/ changes).
-if [[ "$ORDERS_PORT/$PAYMENTS_PORT/$DELIVERY_PORT" != "4001/4002/4003" ]]; then
-    mkdir -p var
-    SUPERGRAPH=var/supergraph.${GATEWAY_PORT}.graphql
-    sed -e "s#http://127.0.0.1:4001/graphql#http://127.0.0.1:${ORDERS_PORT}/graphql#" \
-        -e "s#http://127.0.0.1:4002/graphql#http://127.0.0.1:${PAYMENTS_PORT}/graphql#" \
-        -e "s#http://127.0.0.1:4003/graphql#http://127.0.0.1:${DELIVERY_PORT}/graphql#" \
-        schema/supergraph.graphql > "$SUPERGRAPH"
+# The registry: the admin and read tokens are made once and kept beside its database (var/ by
+# default; the registry itself stores only their hashes).
+mkdir -p var
+TOKENS=$(dirname "$REGISTRY_DB")
+[[ -s "$TOKENS/registry-admin-token" ]] || "$BIN/python" -c 'import secrets; print("fgr_admin_" + secrets.token_urlsafe(24))' > "$TOKENS/registry-admin-token"
+export FEDGATE_REGISTRY_URL=http://127.0.0.1:${REGISTRY_PORT}
+export FEDGATE_REGISTRY_TOKEN
+FEDGATE_REGISTRY_TOKEN=$(cat "$TOKENS/registry-admin-token")
+start registry "$BIN/fedgate" registry serve --database "$REGISTRY_DB" --port "$REGISTRY_PORT" \
+    --admin-token "$FEDGATE_REGISTRY_TOKEN" --log-level warning
+wait_healthy registry "$FEDGATE_REGISTRY_URL/health"
+"$BIN/fedgate" graph create shop >/dev/null 2>&1 || true  # already there after the first run
+for pair in "orders:$ORDERS_PORT" "payments:$PAYMENTS_PORT" "delivery:$DELIVERY_PORT"; do
+    "$BIN/fedgate" publish --graph "$GRAPH_REF" --name "${pair%%:*}" --schema "schema/${pair%%:*}.graphql" \
+        --routing-url "http://127.0.0.1:${pair##*:}/graphql" 2>/dev/null
+done
+if [[ ! -s "$TOKENS/registry-read-token" ]] || ! "$BIN/fedgate" subgraph list "$GRAPH_REF" --token "$(cat "$TOKENS/registry-read-token")" >/dev/null 2>&1; then
+    "$BIN/fedgate" registry token create --kind read --graph shop --label "make run gateway" > "$TOKENS/registry-read-token"
 fi
+READ_TOKEN=$(cat "$TOKENS/registry-read-token")
+echo "registry: $FEDGATE_REGISTRY_URL ($GRAPH_REF; admin token in $TOKENS/registry-admin-token)"
 
-if "$BIN/fedgate" serve --help >/dev/null 2>&1; then
-    start gateway "$BIN/fedgate" serve --supergraph "$SUPERGRAPH" --port "$GATEWAY_PORT" --explorer --config scripts/run.fedgate.yaml
-    wait_healthy gateway "http://127.0.0.1:${GATEWAY_PORT}/health"
-    echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql  explorer: http://127.0.0.1:${GATEWAY_PORT}/"
-else
-    echo "the gateway is not available yet ('fedgate serve --help' failed): serving the subgraphs only"
-fi
+# The gateway follows the registry: polled every 2 s with If-None-Match; usage goes back to it.
+# Its config: scripts/run.fedgate.yaml plus those two sections.
+GATEWAY_CONFIG=var/fedgate.${GATEWAY_PORT}.yaml
+cp scripts/run.fedgate.yaml "$GATEWAY_CONFIG"
+cat >> "$GATEWAY_CONFIG" <<YAML
+lifecycle:
+  poll_interval: 2
+usage_reporting:
+  endpoint: $FEDGATE_REGISTRY_URL/graphs/${GRAPH_REF%%@*}/variants/${GRAPH_REF##*@}/usage
+YAML
+start gateway env FEDGATE_SUPERGRAPH_TOKEN="$READ_TOKEN" FEDGATE_USAGE_REPORTING_TOKEN="$READ_TOKEN" \
+    "$BIN/fedgate" serve --supergraph-url "$FEDGATE_REGISTRY_URL/graphs/${GRAPH_REF%%@*}/variants/${GRAPH_REF##*@}/supergraph" \
+    --config "$GATEWAY_CONFIG" --port "$GATEWAY_PORT" --explorer
+wait_healthy gateway "http://127.0.0.1:${GATEWAY_PORT}/ready"
+echo "gateway: http://127.0.0.1:${GATEWAY_PORT}/graphql  explorer: http://127.0.0.1:${GATEWAY_PORT}/"
 if [[ "${DEMO_ORDER:-1}" != 0 ]]; then
     DEMO_URL="http://127.0.0.1:${ORDERS_PORT}/graphql"
     [[ " ${names[*]} " == *" gateway "* ]] && DEMO_URL="http://127.0.0.1:${GATEWAY_PORT}/graphql"

@@ -64,7 +64,7 @@ def _kill_leftovers(marker: str) -> list[int]:
 
 def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_port):
     assert (ROOT / ".venv" / "bin" / "python").exists(), "scripts/run.sh runs from .venv: use `make test`"
-    ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway", "redis")}
+    ports = {name: free_port() for name in ("orders", "payments", "delivery", "gateway", "redis", "registry")}
     env = {
         **os.environ,
         "ORDERS_PORT": str(ports["orders"]),
@@ -73,6 +73,10 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
         "GATEWAY_PORT": str(ports["gateway"]),
         "REDIS_PORT": str(ports["redis"]),
         "REDIS_DIR": str(tmp_path / "redis"),
+        "REGISTRY_PORT": str(ports["registry"]),
+        "FEDGATE_REGISTRY_DATABASE": str(tmp_path / "registry.db"),
+        "REGISTRY_PORT": str(ports["registry"]),
+        "FEDGATE_REGISTRY_DATABASE": str(tmp_path / "registry.db"),
         "ORDERS_DB": str(tmp_path / "orders.db"),
         "PAYMENTS_DB": str(tmp_path / "payments.db"),
         "DELIVERY_DB": str(tmp_path / "delivery.db"),
