@@ -75,7 +75,7 @@ def depends_healthy(service: dict[str, Any]) -> set[str]:
 
 
 def test_services_are_the_documented_topology(compose):
-    assert set(compose["services"]) == {"redis", "nginx", *SUBGRAPHS, *GATEWAYS}
+    assert set(compose["services"]) == {"redis", "nginx", *SUBGRAPHS, *GATEWAYS, "postgres", "registry"}
 
 
 def test_every_service_has_a_healthcheck(compose):
