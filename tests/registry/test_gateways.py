@@ -18,7 +18,7 @@ import httpx
 import pytest
 from registry_helpers import FEDGATE, Api, publish_shop, shop_sdl
 
-POLL = 1.0
+POLL = 2.0
 REGISTRY_DOWN = float(os.environ.get("FEDGATE_REGISTRY_DOWN_SECONDS", "4"))
 CONFIG = f"""
 lifecycle:
