@@ -82,6 +82,11 @@ clean:
 explorer-assets:
 	scripts/explorer-assets.sh
 
+## soak: the long variants of bounded tests (the registry killed for 30 s under load instead of 4 s)
+.PHONY: soak
+soak: install-test redis postgres
+	FEDGATE_REGISTRY_DOWN_SECONDS=30 $(BIN)/python -m pytest -q -s -p no:randomly tests/registry/test_registry_gateways.py -k registry_down
+
 ## bench: fedgate against Apollo Gateway and Hive Gateway on loopback; writes bench/results/ (see docs/benchmark.md)
 .PHONY: bench
 bench:

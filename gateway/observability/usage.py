@@ -49,9 +49,11 @@ log = logging.getLogger("fedgate.usage")
 TOKEN_ENV = "FEDGATE_USAGE_REPORTING_TOKEN"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OperationUsage:
-    """What one prepared operation reports: signature hash, name and the schema coordinates it touches."""
+    """What one prepared operation reports: signature hash, name and the schema coordinates it touches.
+
+    Compared and hashed by identity (one per prepared operation), so counting never hashes the coordinates."""
 
     hash: str
     name: str | None
