@@ -147,9 +147,9 @@ def token_create(registry_url: str, token: str | None, kind: str, graph: str, su
 @click.option("--graph", "graph_ref", required=True, help="Graph ref: graph@variant (e.g. shop@prod).")
 @click.option("--name", required=True, help="Subgraph name.")
 @click.option("--schema", "schema_path", required=True, type=click.Path(), help="Subgraph SDL file ('-': stdin).")
-@click.option("--routing-url", required=True, help="Where gateways send this subgraph's fetches.")
+@click.option("--routing-url", default=None, help="Where gateways send this subgraph's fetches (default: keep the current one).")
 def publish(registry_url: str, token: str | None, graph_ref: str, name: str, schema_path: str,
-            routing_url: str) -> None:
+            routing_url: str | None) -> None:
     """Publish a subgraph: it is served only if the variant still composes (exit 1 and its errors otherwise)."""
     graph, variant = _ref(graph_ref)
     sdl = sys.stdin.read() if schema_path == "-" else _read(schema_path)

@@ -54,7 +54,7 @@ class RegistryClient:
     def create_token(self, kind: str, graph: str, subgraph: str | None, label: str | None) -> Any:
         return self.json("POST", "/tokens", {"kind": kind, "graph": graph, "subgraph": subgraph, "label": label})
 
-    def publish(self, graph: str, variant: str, name: str, sdl: str, routing_url: str) -> Any:
+    def publish(self, graph: str, variant: str, name: str, sdl: str, routing_url: str | None) -> Any:
         return self.json("PUT", f"{self._variant(graph, variant)}/subgraphs/{quote(name)}",
                          {"sdl": sdl, "routing_url": routing_url})
 

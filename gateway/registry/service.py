@@ -175,16 +175,23 @@ def _composition_json(cid: int, succeeded: bool, errors: list[dict[str, Any]], h
 
 def publish(db: Database, graph: str, variant: str, name: str, sdl: Any, routing_url: Any,
             published_by: str | None = None) -> PublishResult:
-    """Publish one subgraph (see the module docstring); raises COMPOSITION_FAILED (422) when it does not compose."""
+    """Publish one subgraph (see the module docstring); raises COMPOSITION_FAILED (422) when it does not compose.
+
+    Without `routing_url` the subgraph keeps the one it has (BAD_REQUEST on its first publish)."""
     check_name("subgraph", name)
     sdl = _check_sdl(sdl)
-    routing_url = check_url(routing_url)
+    if routing_url is not None:
+        routing_url = check_url(routing_url)
     digest = _sha256(sdl)
     with db.transaction(lock=_lock(graph, variant)) as conn:
         v = _variant(conn, graph, variant, create=True)
         variant_id = int(v["id"])
         current = _current_subgraphs(conn, variant_id)
         mine = next((s for s in current if s["name"] == name), None)
+        if routing_url is None:  # as rover: a later publish may keep the URL it has
+            if mine is None:
+                raise RegistryError(BAD_REQUEST, f"the first publish of {name} needs a `routing_url`")
+            routing_url = mine["routing_url"]
         if mine is not None and mine["sdl_sha256"] == digest and mine["routing_url"] == routing_url \
                 and v["current_version"] is not None:
             return PublishResult("unchanged", int(v["current_version"]), None)

@@ -45,10 +45,14 @@ MIGRATIONS: list[list[str]] = [
         " UNIQUE (variant_id, version))",
         "CREATE TABLE tokens (id {pk}, token_sha256 TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, graph TEXT,"
         " subgraph TEXT, label TEXT, revoked INTEGER NOT NULL DEFAULT 0, created_at DOUBLE PRECISION NOT NULL)",
-        "CREATE TABLE usage_counts (id {pk}, variant_id BIGINT NOT NULL REFERENCES variants(id),"
-        " bucket DOUBLE PRECISION NOT NULL, operation_hash TEXT NOT NULL, operation_name TEXT,"
-        " client_name TEXT, client_version TEXT, coordinate TEXT NOT NULL, count BIGINT NOT NULL)",
-        "CREATE INDEX usage_counts_by_coordinate ON usage_counts (variant_id, coordinate, bucket)",
+        # Usage: each operation once (name, coordinates), then per-minute counts per client version.
+        "CREATE TABLE usage_operations (variant_id BIGINT NOT NULL REFERENCES variants(id), operation_hash TEXT NOT NULL,"
+        " operation_name TEXT, created_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (variant_id, operation_hash))",
+        "CREATE TABLE usage_coordinates (variant_id BIGINT NOT NULL, coordinate TEXT NOT NULL,"
+        " operation_hash TEXT NOT NULL, PRIMARY KEY (variant_id, coordinate, operation_hash))",
+        "CREATE TABLE usage_counts (variant_id BIGINT NOT NULL, bucket DOUBLE PRECISION NOT NULL,"
+        " operation_hash TEXT NOT NULL, client_name TEXT NOT NULL, client_version TEXT NOT NULL,"
+        " count BIGINT NOT NULL, PRIMARY KEY (variant_id, bucket, operation_hash, client_name, client_version))",
     ],
 ]
 

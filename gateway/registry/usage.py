@@ -2,7 +2,8 @@
 
 A report (see docs/registry.md) names each operation once, by the SHA-256 of its signature, with
 the schema coordinates it touches, then counts requests per (operation, client name, version).
-The registry keeps per-minute rows of (operation, client, coordinate, count). A breaking change
+The registry keeps each operation's coordinates once and per-minute counts per (operation,
+client name, client version), for RETENTION (35 days). A breaking change
 is lowered to safe when the coordinates it affects were not used by at least `min_requests`
 requests in the window; otherwise the check names the operations and clients that used them.
 """
@@ -25,6 +26,7 @@ MAX_COUNTS = 100_000
 MAX_COORDINATES = 2_000
 MAX_STRING = 512
 BUCKET_SECONDS = 60
+RETENTION = 35 * 24 * 3600.0  # longer than the longest window a check is expected to ask for
 
 _HASH = re.compile(r"^[0-9a-f]{8,128}$")
 _COORD = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*(\([A-Za-z_]\w*:\))?)?$")
@@ -111,18 +113,30 @@ def parse_report(body: Any) -> UsageReport:
 
 
 def store_report(conn: Connection, variant_id: int, report: UsageReport, now: float | None = None) -> int:
-    """Add a report's counts to the variant's per-minute usage rows; return the requests recorded."""
-    bucket = math.floor((now or time.time()) / BUCKET_SECONDS) * BUCKET_SECONDS
+    """Add a report to the variant's usage (counts summed per minute); return the requests recorded.
+
+    Operations and their coordinates are stored once; counts older than RETENTION are pruned here."""
+    now = now or time.time()
+    bucket = math.floor(now / BUCKET_SECONDS) * BUCKET_SECONDS
+    for op in report.operations.values():
+        if conn.execute("SELECT 1 AS known FROM usage_operations WHERE variant_id = ? AND operation_hash = ?",
+                        (variant_id, op.hash)):
+            continue
+        conn.execute("INSERT INTO usage_operations (variant_id, operation_hash, operation_name, created_at)"
+                     " VALUES (?, ?, ?, ?)", (variant_id, op.hash, op.name, now))
+        for coordinate in op.coordinates:
+            conn.execute("INSERT INTO usage_coordinates (variant_id, coordinate, operation_hash) VALUES (?, ?, ?)",
+                         (variant_id, coordinate, op.hash))
     total = 0
     for c in report.counts:
-        op = report.operations[c.operation]
         total += c.count
-        for coordinate in op.coordinates:
-            conn.execute(
-                "INSERT INTO usage_counts (variant_id, bucket, operation_hash, operation_name, client_name,"
-                " client_version, coordinate, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (variant_id, bucket, op.hash, op.name, c.client_name, c.client_version, coordinate, c.count),
-            )
+        conn.execute(
+            "INSERT INTO usage_counts (variant_id, bucket, operation_hash, client_name, client_version, count)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (variant_id, bucket, operation_hash, client_name, client_version)"
+            " DO UPDATE SET count = usage_counts.count + excluded.count",
+            (variant_id, bucket, c.operation, c.client_name or "", c.client_version or "", c.count),
+        )
+    conn.execute("DELETE FROM usage_counts WHERE variant_id = ? AND bucket < ?", (variant_id, now - RETENTION))
     return total
 
 
@@ -185,15 +199,14 @@ def usage_of(conn: Connection, variant_id: int, coordinates: tuple[str, ...], si
     if not coordinates:
         return Usage()
     marks = ", ".join("?" for _ in coordinates)
-    # One request of an operation touches several coordinates: take the largest count per
-    # (bucket, operation, client) so a request is not counted once per coordinate.
     rows = conn.execute(
-        "SELECT operation_hash, operation_name, client_name, client_version, SUM(n) AS requests FROM ("
-        " SELECT bucket, operation_hash, operation_name, client_name, client_version, MAX(count) AS n"
-        f" FROM usage_counts WHERE variant_id = ? AND bucket >= ? AND coordinate IN ({marks})"
-        " GROUP BY bucket, operation_hash, operation_name, client_name, client_version) AS per_bucket"
-        " GROUP BY operation_hash, operation_name, client_name, client_version",
-        (variant_id, math.floor(since / BUCKET_SECONDS) * BUCKET_SECONDS, *coordinates),
+        "SELECT u.operation_hash, o.operation_name, u.client_name, u.client_version, SUM(u.count) AS requests"
+        " FROM usage_counts u JOIN usage_operations o"
+        " ON o.variant_id = u.variant_id AND o.operation_hash = u.operation_hash"
+        " WHERE u.variant_id = ? AND u.bucket >= ? AND u.operation_hash IN ("
+        f"  SELECT operation_hash FROM usage_coordinates WHERE variant_id = ? AND coordinate IN ({marks}))"
+        " GROUP BY u.operation_hash, o.operation_name, u.client_name, u.client_version",
+        (variant_id, math.floor(since / BUCKET_SECONDS) * BUCKET_SECONDS, variant_id, *coordinates),
     )
     usage = Usage()
     ops: dict[str, dict[str, Any]] = {}
@@ -204,7 +217,7 @@ def usage_of(conn: Connection, variant_id: int, coordinates: tuple[str, ...], si
         op = ops.setdefault(r["operation_hash"], {"name": r["operation_name"], "hash": r["operation_hash"],
                                                   "requests": 0})
         op["requests"] += n
-        key = (r["client_name"], r["client_version"])
+        key = (r["client_name"] or None, r["client_version"] or None)
         client = clients.setdefault(key, {"name": key[0], "version": key[1], "requests": 0})
         client["requests"] += n
     usage.operations = sorted(ops.values(), key=lambda o: -o["requests"])

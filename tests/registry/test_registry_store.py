@@ -35,6 +35,7 @@ def test_publish_composes_versions_and_refuses_what_does_not_compose(db) -> None
     second = svc.publish(db, "shop", "prod", "reviews", REVIEWS, "http://127.0.0.1:2/graphql")
     assert (second.status, second.supergraph_version) == ("published", 2)
     assert svc.publish(db, "shop", "prod", "reviews", REVIEWS, "http://127.0.0.1:2/graphql").status == "unchanged"
+    assert svc.publish(db, "shop", "prod", "reviews", REVIEWS, None).status == "unchanged"  # keeps its URL
     served = svc.supergraph(db, "shop", "prod")
     assert served["version"] == 2 and "reviews: [String!]!" in served["sdl"]
 
@@ -57,6 +58,7 @@ def test_bad_input_changes_nothing(db) -> None:  # type: ignore[no-untyped-def]
         (("shop", "prod", "products", "type Query {", "http://x/graphql"), "INVALID_SDL"),
         (("shop", "prod", "products", PRODUCTS, "ftp://x"), "BAD_REQUEST"),
         (("shop", "prod", "no such!", PRODUCTS, "http://x/graphql"), "BAD_REQUEST"),
+        (("shop", "prod", "newcomer", PRODUCTS, None), "BAD_REQUEST"),
         (("nope", "prod", "products", PRODUCTS, "http://x/graphql"), "GRAPH_NOT_FOUND"),
     ]:
         with pytest.raises(RegistryError) as err:
@@ -84,14 +86,16 @@ def test_history_diff_and_rollback(db) -> None:  # type: ignore[no-untyped-def]
     assert err.value.code == "VERSION_NOT_FOUND"
 
 
-def _report(coords: list[str], client: str = "web", count: int = 5, name: str = "GetProducts") -> dict:  # type: ignore[type-arg]
-    return {"operations": {"ab12cd34": {"name": name, "coordinates": coords}},
-            "counts": [{"operation": "ab12cd34", "client_name": client, "client_version": "1.2", "count": count}]}
+def _report(coords: list[str], client: str = "web", count: int = 5, name: str = "GetProducts",  # type: ignore[type-arg]
+            op: str = "ab12cd34") -> dict:
+    return {"operations": {op: {"name": name, "coordinates": coords}},
+            "counts": [{"operation": op, "client_name": client, "client_version": "1.2", "count": count}]}
 
 
 def test_usage_aware_check(db) -> None:  # type: ignore[no-untyped-def]
     svc.publish(db, "shop", "prod", "products", PRODUCTS, "http://127.0.0.1:1/graphql")
-    svc.report_usage(db, "shop", "prod", _report(["Query", "Query.products", "Product", "Product.price", "Int"]))
+    for _ in range(2):  # two reports in one minute: one row, counts summed
+        svc.report_usage(db, "shop", "prod", _report(["Query", "Query.products", "Product", "Product.price", "Int"]))
     without_price = PRODUCTS.replace(" price: Int", "")
     result = svc.check(db, "shop", "prod", "products", without_price)
     # Int goes too (no field uses it any more): used, so breaking as well.
@@ -100,9 +104,11 @@ def test_usage_aware_check(db) -> None:  # type: ignore[no-untyped-def]
     change = result["changes"][1]
     assert change["severity"] == "breaking" and change["code"] == "FIELD_REMOVED"
     assert change["usage"]["operations"][0]["name"] == "GetProducts"
-    assert change["usage"]["clients"] == [{"name": "web", "version": "1.2", "requests": 5}]
+    assert change["usage"]["clients"] == [{"name": "web", "version": "1.2", "requests": 10}]
+    with db.transaction() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM usage_counts")[0]["n"] == 1
     # More requests needed than were seen: lowered.
-    lowered = svc.check(db, "shop", "prod", "products", without_price, min_requests=6)["changes"]
+    lowered = svc.check(db, "shop", "prod", "products", without_price, min_requests=11)["changes"]
     assert {c["severity"] for c in lowered} == {"safe"}
 
     without_name = PRODUCTS.replace(" name: String!", "")
@@ -110,7 +116,7 @@ def test_usage_aware_check(db) -> None:  # type: ignore[no-untyped-def]
     assert (unused["severity"], unused["schema_severity"], unused["usage"]["requests"]) == ("safe", "breaking", 0)
 
     # An output enum's value removal breaks whoever selects a field of that enum type.
-    svc.report_usage(db, "shop", "prod", _report(["Product.status", "Status"], client="ios", name="Status"))
+    svc.report_usage(db, "shop", "prod", _report(["Product.status", "Status"], client="ios", name="Status", op="ef56ab78"))
     [enum] = svc.check(db, "shop", "prod", "products", PRODUCTS.replace(" RETIRED", ""))["changes"]
     assert enum["severity"] == "breaking" and enum["usage"]["clients"][0]["name"] == "ios"
 
