@@ -92,6 +92,11 @@ soak: install-test redis postgres
 bench:
 	bench/run.sh
 
+## bench-saga: orders/s through the whole order saga and placeOrder -> DELIVERED p50/p99 (delays 0); writes bench/results/SAGA.md
+.PHONY: bench-saga
+bench-saga: install redis
+	$(BIN)/python -m bench.saga
+
 ## bench-replicas: 1, 2, 3 gateways behind nginx sharing Redis, and Redis's cost per request; writes bench/results/REPLICAS.md
 .PHONY: bench-replicas
 bench-replicas: install redis nginx

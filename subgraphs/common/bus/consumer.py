@@ -1,8 +1,9 @@
 """A service's consumer group on the streams it reacts to.
 
-For each entry: parse it, look up the handler for its type, run the handler in one SQLite
-transaction that also records the event id (`Tx.already_applied`), and acknowledge (XACK)
-only after that transaction committed. A handler that raises leaves the entry pending; after
+Entries are handled a read batch at a time: parse each, look up the handler for its type, and
+run every handler of the batch in ONE SQLite transaction, each inside its own savepoint that
+also records the event id (`Tx.already_applied`); a handler that raises rolls back only its
+savepoint. The entries are acknowledged (XACK) only after that transaction committed. A handler that raises leaves the entry pending; after
 `claim_idle_ms` any live consumer of the group claims it (XAUTOCLAIM, which also rescues the
 entries of a consumer that died) and tries again. An entry delivered more than
 `max_deliveries` times is copied to the group's dead-letter stream and acknowledged, so one
@@ -20,7 +21,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from subgraphs.common.bus.events import Event, dead_letter_stream
+from subgraphs.common.bus.events import Event, EventFormatError, dead_letter_stream
 from subgraphs.common.bus.metrics import BusMetrics
 from subgraphs.common.bus.outbox import Outbox, Tx
 from subgraphs.common.bus.settings import BusSettings
@@ -106,12 +107,14 @@ class Consumer:
             count=self._settings.batch,
             block=self._settings.block_ms,
         )
-        for raw_stream, entries in replies or []:
-            stream = _text(raw_stream)
-            for entry_id, fields in entries:
-                await self._handle(stream, _text(entry_id), fields)
-                handled += 1
-        return handled
+        batch = [
+            (_text(raw_stream), _text(entry_id), fields)
+            for raw_stream, entries in replies or []
+            for entry_id, fields in entries
+        ]
+        if batch:
+            await self._handle_batch(batch)
+        return handled + len(batch)
 
     async def _claim(self, stream: str) -> int:
         reply: Any = await self._redis.xautoclaim(
@@ -136,37 +139,79 @@ class Consumer:
             consumername=self._settings.consumer,
         )
         deliveries = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        retry = []
         for entry_id, fields in entries:
             count = deliveries.get(entry_id, 1)
             if count > self._settings.max_deliveries:
                 await self._dead_letter(stream, entry_id, fields, count - 1)
             else:
-                await self._handle(stream, entry_id, fields)
+                retry.append((stream, entry_id, fields))
+        if retry:
+            await self._handle_batch(retry)
         return len(entries)
 
-    async def _handle(self, stream: str, entry_id: str, fields: Mapping[Any, Any]) -> None:
+    async def _handle_batch(self, batch: list[tuple[str, str, Mapping[Any, Any]]]) -> None:
         started = time.perf_counter()
         service = self._outbox.service
-        type_ = "?"
-        try:
-            event = Event.from_json(_field(fields, "event"))
-            type_ = event.type
+        done: list[tuple[str, str, str, str]] = []  # stream, entry id, type, outcome
+        failed: list[tuple[str, str, str, str]] = []  # stream, entry id, type, error
+        work: list[tuple[str, str, Event, Handler]] = []
+        for stream, entry_id, fields in batch:
+            try:
+                event = Event.from_json(_field(fields, "event"))
+            except EventFormatError as exc:
+                failed.append((stream, entry_id, "?", f"{type(exc).__name__}: {exc}"))
+                continue
             handler = self._handlers[stream].get(event.type)
             if handler is None:
-                outcome = "ignored"
+                done.append((stream, entry_id, event.type, "ignored"))
             else:
-                outcome = await self._outbox.write(lambda tx: _apply(tx, event, handler))
-        except (RedisError, OSError, asyncio.CancelledError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - any handler fault leaves the entry for a retry
-            self._last_error[(stream, entry_id)] = f"{type(exc).__name__}: {exc}"
+                work.append((stream, entry_id, event, handler))
+
+        def apply_all(tx: Tx) -> list[str | Exception]:
+            outcomes: list[str | Exception] = []
+            for _stream, _entry_id, event, handler in work:
+                mark = tx.savepoint()
+                try:
+                    outcomes.append(_apply(tx, event, handler))
+                    tx.release()
+                except Exception as exc:  # noqa: BLE001 - this entry only; the others commit
+                    tx.rollback_to(mark)
+                    outcomes.append(exc)
+            return outcomes
+
+        if work:
+            try:
+                outcomes = await self._outbox.write(apply_all)
+            except (RedisError, OSError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - the transaction failed: every entry stays pending
+                outcomes = [exc] * len(work)
+            for (stream, entry_id, event, _handler), outcome in zip(work, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    failed.append((stream, entry_id, event.type, f"{type(outcome).__name__}: {outcome}"))
+                else:
+                    done.append((stream, entry_id, event.type, outcome))
+
+        for stream, entry_id, type_, error in failed:
+            self._last_error[(stream, entry_id)] = error
             self._metrics.consumed.labels(service, stream, type_, "failed").inc()
-            _log.warning("%s: %s %s failed, left pending for a retry: %s", service, stream, entry_id, exc)
+            _log.warning("%s: %s %s failed, left pending for a retry: %s", service, stream, entry_id, error)
+        if not done:
             return
-        await self._redis.xack(stream, self.group, entry_id)
-        self._last_error.pop((stream, entry_id), None)
-        self._metrics.consumed.labels(service, stream, type_, outcome).inc()
-        self._metrics.handle_seconds.labels(service).observe(time.perf_counter() - started)
+        by_stream: dict[str, list[str]] = {}
+        for stream, entry_id, _type, _outcome in done:
+            by_stream.setdefault(stream, []).append(entry_id)
+        # Acknowledged only now that the transaction has committed.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, ids in by_stream.items():
+                pipe.xack(stream, self.group, *ids)
+            await pipe.execute()
+        elapsed = time.perf_counter() - started
+        for stream, entry_id, type_, outcome in done:
+            self._last_error.pop((stream, entry_id), None)
+            self._metrics.consumed.labels(service, stream, type_, outcome).inc()
+            self._metrics.handle_seconds.labels(service).observe(elapsed)
 
     async def _dead_letter(self, stream: str, entry_id: str, fields: Mapping[Any, Any], deliveries: int) -> None:
         error = self._last_error.pop((stream, entry_id), "failed in another consumer")

@@ -97,9 +97,21 @@ def _text(body: dict[str, Any], key: str) -> str:
     return value
 
 
+# Events no service of the saga reacts to: they go to a stream of their own, so the consumer
+# groups on `<prefix>:events:<service>` never read and skip them.
+NOTIFICATIONS = frozenset({ORDER_STATUS_CHANGED})
+
+
 def stream_name(prefix: str, service: str) -> str:
-    """The stream `service` publishes its events to."""
+    """The stream `service` publishes its saga events to."""
     return f"{prefix}:events:{service}"
+
+
+def stream_for(prefix: str, service: str, type_: str) -> str:
+    """Where an event of `type_` from `service` is published: its saga stream, or its notification stream."""
+    if type_ in NOTIFICATIONS:
+        return f"{prefix}:notifications:{service}"
+    return stream_name(prefix, service)
 
 
 def dead_letter_stream(prefix: str, group: str) -> str:

@@ -68,6 +68,22 @@ class Tx:
         self.emitted.append(event)
         return event
 
+    def savepoint(self) -> tuple[int, int]:
+        """Open a savepoint (one handler of a batch); returns the mark `rollback_to` needs."""
+        self.conn.execute("SAVEPOINT handler")
+        return len(self.emitted), len(self._after_commit)
+
+    def release(self) -> None:
+        """Keep what was done since the savepoint."""
+        self.conn.execute("RELEASE handler")
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        """Undo everything since the savepoint: rows, emitted events, after-commit callbacks."""
+        self.conn.execute("ROLLBACK TO handler")
+        self.conn.execute("RELEASE handler")
+        del self.emitted[mark[0] :]
+        del self._after_commit[mark[1] :]
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` on the event loop once the transaction has committed (never on rollback)."""
         self._after_commit.append(callback)

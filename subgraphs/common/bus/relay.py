@@ -14,7 +14,7 @@ import sqlite3
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from subgraphs.common.bus.events import now_iso, stream_name
+from subgraphs.common.bus.events import now_iso, stream_for
 from subgraphs.common.bus.metrics import BusMetrics
 from subgraphs.common.bus.outbox import Outbox
 from subgraphs.common.bus.settings import BusSettings
@@ -34,7 +34,6 @@ class Relay:
         self._redis = redis
         self._settings = settings
         self._metrics = metrics
-        self._stream = stream_name(settings.prefix, outbox.service)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -80,7 +79,8 @@ class Relay:
         maxlen = self._settings.stream_maxlen or None
         async with self._redis.pipeline(transaction=False) as pipe:
             for row in rows:
-                pipe.xadd(self._stream, {"event": bytes(row["body"])}, maxlen=maxlen, approximate=True)
+                stream = stream_for(self._settings.prefix, self._outbox.service, row["type"])
+                pipe.xadd(stream, {"event": bytes(row["body"])}, maxlen=maxlen, approximate=True)
             await pipe.execute()
         seqs = [row["seq"] for row in rows]
         sent_at = now_iso()
