@@ -190,6 +190,15 @@ def make_stack(workdir: Path, redis: ServiceProcess, **overrides: str) -> SagaSt
     return stack
 
 
+@pytest.fixture(scope="package")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory, saga_redis: ServiceProcess) -> Iterator[SagaStack]:
+    """FAST timings, totals above 50.00 EUR declined; shared by the tests that need nothing special
+    (each uses its own orders; one restarts payments, which leaves it running)."""
+    stack = make_stack(tmp_path_factory.mktemp("saga-shared"), saga_redis, SAGA_DECLINE_ABOVE_CENTS="5000")
+    yield stack
+    stack.stop()
+
+
 @pytest.fixture(scope="module")
 def saga_stack(
     tmp_path_factory: pytest.TempPathFactory, saga_redis: ServiceProcess

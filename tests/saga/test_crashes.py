@@ -35,8 +35,8 @@ def assert_settled(stack, statuses):
     ), what=f"one capture per delivered order, one refund per cancelled one: {paid}")
 
 
-def test_payments_sigkilled_while_orders_are_placed(saga_stack):
-    stack = saga_stack()
+def test_payments_sigkilled_while_orders_are_placed(shared_stack):
+    stack = shared_stack
     placed = [stack.place()["id"] for _ in range(5)]
     payments = stack["payments"]
     os.kill(payments.pid, signal.SIGKILL)
@@ -45,7 +45,9 @@ def test_payments_sigkilled_while_orders_are_placed(saga_stack):
     placed += [stack.place(city="Hamburg" if i % 2 else "Berlin")["id"] for i in range(15)]
     time.sleep(1)
     with stack.db("orders") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'PLACED' AND id > 5").fetchone()[0] >= 15
+        marks = ", ".join("?" * len(placed))
+        waiting = conn.execute(f"SELECT COUNT(*) FROM orders WHERE status = 'PLACED' AND id IN ({marks})", placed)
+        assert waiting.fetchone()[0] >= 15
 
     stack.start("payments", port=payments.port, db_path=payments.db_path)
     statuses = stack.wait_final(placed, timeout=60)

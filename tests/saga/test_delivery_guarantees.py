@@ -11,8 +11,8 @@ from tests.saga.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
-def stack(saga_stack):
-    return saga_stack()
+def stack(shared_stack):
+    return shared_stack
 
 
 def client(stack) -> redis.Redis:

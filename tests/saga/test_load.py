@@ -42,8 +42,8 @@ async def place_all(url: str) -> list[str]:
         return await asyncio.gather(*(place(i) for i in range(ORDERS)))
 
 
-def test_500_concurrent_orders_through_the_gateway_settle_and_add_up(saga_stack, tmp_path, free_port, start_service):
-    stack = saga_stack()
+def test_500_concurrent_orders_through_the_gateway_settle_and_add_up(shared_stack, tmp_path, free_port, start_service):
+    stack = shared_stack
     supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
     for name, default_port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
         supergraph = supergraph.replace(f"http://127.0.0.1:{default_port}/", f"{stack[name].base_url}/")
