@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio import Redis
@@ -23,13 +23,10 @@ from redis.exceptions import RedisError, ResponseError
 
 from subgraphs.common.bus.events import Event, EventFormatError, dead_letter_stream
 from subgraphs.common.bus.metrics import BusMetrics
-from subgraphs.common.bus.outbox import Outbox, Tx
+from subgraphs.common.bus.outbox import Handler, Outbox, Tx
 from subgraphs.common.bus.settings import BusSettings
 
 _log = logging.getLogger("subgraphs.bus.consumer")
-
-#: Applies one event inside the consumer's transaction; raising rolls the transaction back.
-Handler = Callable[[Tx, Event], None]
 
 _MAX_BACKOFF_SECONDS = 2.0
 

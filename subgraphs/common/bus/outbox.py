@@ -99,6 +99,10 @@ class Tx:
         return False
 
 
+#: Applies one event inside the consumer's transaction; raising rolls back its savepoint.
+Handler = Callable[[Tx, Event], None]
+
+
 class Outbox:
     """Writes of one service that may emit events; wakes the relay and timers after each commit."""
 

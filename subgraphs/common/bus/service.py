@@ -6,21 +6,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from subgraphs.common.bus.consumer import Consumer, Handler
 from subgraphs.common.bus.events import stream_name
 from subgraphs.common.bus.metrics import BusMetrics
-from subgraphs.common.bus.outbox import Outbox
-from subgraphs.common.bus.relay import Relay
+from subgraphs.common.bus.outbox import Handler, Outbox
 from subgraphs.common.bus.settings import BusSettings
 from subgraphs.common.bus.timers import Tick, Timers
 from subgraphs.common.db import Database
+
+if TYPE_CHECKING:
+    from subgraphs.common.bus.consumer import Consumer
+    from subgraphs.common.bus.relay import Relay
 
 _log = logging.getLogger("subgraphs.bus")
 
@@ -48,10 +49,17 @@ class EventBus:
         self.outbox = Outbox(db, service)
         self.timers = Timers(self.outbox, ticks, self.settings.timer_poll_ms / 1000)
         self.outbox.on_commit(self.timers.wake)
-        self._redis: Redis | None = None
+        self._redis: Any = None
         self.relay: Relay | None = None
         self.consumer: Consumer | None = None
         if self.settings.redis_url:
+            # Imported here: redis.asyncio takes a good part of a second to import, and a subgraph
+            # without REDIS_URL (most tests) should start as fast as before the bus.
+            from redis.asyncio import Redis
+
+            from subgraphs.common.bus.consumer import Consumer
+            from subgraphs.common.bus.relay import Relay
+
             self._redis = Redis.from_url(
                 self.settings.redis_url,
                 socket_connect_timeout=2,
@@ -90,6 +98,8 @@ class EventBus:
         """GET /metrics: Prometheus text, with the Redis-side gauges read now."""
         self.metrics.outbox_pending.labels(self.service).set(await self.outbox.pending())
         if self.consumer is not None:
+            from redis.exceptions import RedisError
+
             try:
                 await self.consumer.observe()
             except (RedisError, OSError):
