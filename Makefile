@@ -13,8 +13,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml tests/plugins/sample_plugin/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# a plugin package installed the way a team installs theirs (tests/plugins load it by entry point)
+	$(BIN)/python -m pip install -q -e tests/plugins/sample_plugin
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -534,6 +534,18 @@ class ExplorerConfig(BaseModel):
     )
 
 
+class PluginEntry(BaseModel):
+    """One plugin to load: by entry point name (group `fedgate.plugins`) or `module:Class`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="An entry point in the `fedgate.plugins` group (the built-ins: `rate_limit`, "
+                      "`tenant_routing`, `request_log`, `coprocessor`) or `package.module:Class`.")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="The plugin's own settings, validated by the plugin's `Config` model."
+    )
+
+
 class GatewayConfig(BaseModel):
     """The whole of fedgate.yaml."""
 
@@ -568,6 +580,9 @@ class GatewayConfig(BaseModel):
     batching: BatchingConfig = Field(default_factory=lambda: BatchingConfig())
     compression: CompressionConfig = Field(default_factory=lambda: CompressionConfig())
     usage_reporting: UsageReportingConfig = Field(default_factory=lambda: UsageReportingConfig())
+    plugins: list[PluginEntry] = Field(
+        default_factory=list, description="Plugins, run in this order at every hook (see docs/plugins.md)."
+    )
 
 
 def load_config(path: str | Path | None) -> GatewayConfig:

@@ -173,3 +173,23 @@ SUBSCRIPTION_EVENT_SECONDS = Histogram(
     buckets=_SECONDS,
     registry=REGISTRY,
 )
+
+# --- plugins (gateway/plugins/chain.py): counted only when plugins are configured.
+PLUGIN_CALLS = Counter(
+    "fedgate_plugin_calls",
+    "Plugin hook invocations, by plugin and hook.",
+    ["plugin", "hook"],
+    registry=REGISTRY,
+)
+PLUGIN_ERRORS = Counter(
+    "fedgate_plugin_errors",
+    "Plugin hooks that raised (the client got PLUGIN_ERROR), by plugin and hook.",
+    ["plugin", "hook"],
+    registry=REGISTRY,
+)
+PLUGIN_REJECTIONS = Counter(
+    "fedgate_plugin_rejections",
+    "Requests or fetches a plugin ended with its own GraphQL error, by plugin, hook and code.",
+    ["plugin", "hook", "code"],
+    registry=REGISTRY,
+)
