@@ -75,6 +75,13 @@ def serve(
         config: GatewayConfig = load_config(config_path)
     except ConfigError as exc:
         _fail(exc.message)
+    if config.plugins:  # every plugin found and configured before a port is bound or a worker forked
+        from gateway.plugins import PluginConfigError, load_plugins
+
+        try:
+            load_plugins(config.plugins)
+        except PluginConfigError as exc:
+            _fail(exc.message)
     if host is not None:
         config = config.model_copy(update={"host": host})
     if port is not None:

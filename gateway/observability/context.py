@@ -36,6 +36,8 @@ class RequestContext:
     refused: bool = False
     # Subgraph name -> headers to send (built on first fetch to that subgraph).
     outbound: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The plugins' per-request context (gateway.plugins.PluginContext) when plugins are configured.
+    plugin: Any = None
     _headers: Mapping[str, str] | None = None
 
     @property

@@ -23,6 +23,7 @@ from gateway.plugins.errors import (
     PluginRejection,
 )
 from gateway.plugins.loader import ENTRY_POINT_GROUP, load_plugins
+from gateway.plugins.transport import PluginTransport
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -37,6 +38,7 @@ __all__ = [
     "PluginFailure",
     "PluginLayerError",
     "PluginRejection",
+    "PluginTransport",
     "RouterRequest",
     "SubgraphRequest",
     "SubgraphResponse",

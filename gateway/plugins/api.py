@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
 from graphql import DocumentNode
 from pydantic import BaseModel
 
@@ -64,15 +65,41 @@ class PlanView:
     text: str
 
 
-@dataclass(slots=True)
 class SubgraphRequest:
-    """One request to a subgraph: `url`, `headers` and `body` (query, variables, ...) may be changed."""
+    """One request to a subgraph: `url`, `headers` and `body` (query, variables, ...) may be changed.
 
-    subgraph: str
-    url: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    is_mutation: bool
+    `body` is decoded from the bytes the gateway built only when a hook reads it, so hooks that
+    touch only headers or the URL cost no JSON work.
+    """
+
+    __slots__ = ("subgraph", "url", "headers", "is_mutation", "_raw", "_body")
+
+    def __init__(
+        self, subgraph: str, url: str, headers: dict[str, str], body: dict[str, Any] | bytes, is_mutation: bool
+    ) -> None:
+        self.subgraph = subgraph
+        self.url = url
+        self.headers = headers
+        self.is_mutation = is_mutation
+        self._raw: bytes | None = body if isinstance(body, bytes) else None
+        self._body: dict[str, Any] | None = None if isinstance(body, bytes) else body
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The GraphQL request (`query`, `variables`, `operationName`, ...); change it in place or replace it."""
+        if self._body is None:
+            self._body = orjson.loads(self._raw or b"{}")
+        return self._body
+
+    @body.setter
+    def body(self, value: dict[str, Any]) -> None:
+        self._body = value
+
+    def encoded(self) -> bytes:
+        """The body to send: the original bytes unless a hook read or replaced it."""
+        if self._body is None and self._raw is not None:
+            return self._raw
+        return orjson.dumps(self._body)
 
 
 @dataclass(slots=True)

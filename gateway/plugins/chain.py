@@ -41,6 +41,8 @@ class PluginChain:
             hook: tuple(p for p in self.plugins if _overrides(p, hook)) for hook in HOOKS
         }
         self.active = bool(self.plugins)
+        # The labelled counters, looked up once (a label lookup per call would cost more than a no-op hook).
+        self._calls = {(p.name, hook): PLUGIN_CALLS.labels(p.name, hook) for hook in HOOKS for p in self._hooks[hook]}
         # The per-stage switches the server and transport test before building a payload.
         self.has_router_request = bool(self._hooks["router_request"])
         self.has_operation = bool(self._hooks["operation"])
@@ -69,7 +71,7 @@ class PluginChain:
 
     async def _run(self, hook: str, call: Callable[[Plugin], Awaitable[None]]) -> None:
         for plugin in self._hooks[hook]:
-            PLUGIN_CALLS.labels(plugin.name, hook).inc()
+            self._calls[(plugin.name, hook)].inc()
             try:
                 await call(plugin)
             except PluginRejection as exc:

@@ -22,11 +22,13 @@ from gateway.config import GatewayConfig
 from gateway.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, GatewayRequestError, error_dict
 from gateway.observability.usage import UsageReporter
 from gateway.planning import Planner, print_plan
+from gateway.plugins import PluginChain, PluginTransport, load_plugins
 from gateway.server.compression import compression_middleware
 from gateway.server.guard import Guard, request_context
 from gateway.server.lifecycle import Lifecycle
 from gateway.server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, choose_media_type, status_for
 from gateway.server.pipeline import Pipeline, PipelineResult
+from gateway.server.plugin_hooks import client_stage, open_context, router_stage
 from gateway.server.query_plan_json import plan_to_json
 from gateway.server.streaming import Streaming
 from gateway.subscriptions import wants_event_stream
@@ -39,8 +41,11 @@ log = logging.getLogger("fedgate.server")
 class GatewayState:
     """What the routes share: the pipeline for the loaded supergraph (None until one is loaded)."""
 
-    def __init__(self, config: GatewayConfig, planner: Planner, transport: Transport) -> None:
+    def __init__(
+        self, config: GatewayConfig, planner: Planner, transport: Transport, plugins: PluginChain | None = None
+    ) -> None:
         self.config = config
+        self.plugins = plugins if plugins is not None else PluginChain()
         self.planner = planner
         self.transport = transport
         self.pipeline: Pipeline | None = None
@@ -50,7 +55,10 @@ class GatewayState:
 
     def load(self, supergraph: Supergraph) -> None:
         """Serve `supergraph` from now on (fresh operation caches); subscriptions it no longer serves end."""
-        self.pipeline = Pipeline(supergraph, self.config, self.planner, self.transport, caches=self.caches, usage=self.usage)
+        self.pipeline = Pipeline(
+            supergraph, self.config, self.planner, self.transport, caches=self.caches, usage=self.usage,
+            plugins=self.plugins,
+        )
         if self.streaming is not None:
             self.streaming.service.reloaded(supergraph)
 
@@ -74,6 +82,8 @@ def _respond(request: Request, result: PipelineResult) -> Response:
         headers = {**(headers or {}), "cache-control": result.cache_control}
     if result.close:
         headers = {**(headers or {}), "connection": "close"}
+    if result.headers:
+        headers = {**(headers or {}), **result.headers}
     media_type = _media_type(request)
     status = status_for(media_type, result.status, result.request_error)
     return Response(orjson.dumps(result.body), status_code=status, media_type=media_type, headers=headers)
@@ -131,7 +141,10 @@ def create_app(
     caches = Caches(config)
     planner = caches.plans.wrap(planner)
     guard = Guard(config)
-    state = GatewayState(config, planner, guard.instrument(client))
+    plugins = load_plugins(config.plugins)  # PluginConfigError (naming the plugin) before anything starts
+    # Subgraph hooks sit inside the instrumentation: they see (and may change) every header sent.
+    hooked = PluginTransport(client, plugins) if plugins.has_subgraph_request or plugins.has_subgraph_response else client
+    state = GatewayState(config, planner, guard.instrument(hooked), plugins)
     guard.bind(state)
     state.caches = caches
     if supergraph is not None:
@@ -155,9 +168,12 @@ def create_app(
                 body = {"errors": [error_dict(exc.message, exc.code)]}
                 return PipelineResult(exc.status, body, cache_control=no_store)
         context = request_context(request)
+        plugin_ctx = context.plugin if context is not None else None
         claims, refused = guard.authenticate(request, context, payload.get("operationName"))
         if refused is not None:
             return refused
+        if plugin_ctx is not None:
+            plugin_ctx.claims = claims
         try:
             result = await pipeline.run(
                 query,
@@ -173,6 +189,8 @@ def create_app(
         except Exception:  # noqa: BLE001 - never answer a GraphQL client with a bare 500
             log.exception("request failed")
             return PipelineResult(500, {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]})
+        if plugin_ctx is not None:
+            result = await client_stage(plugins, plugin_ctx, result)
         return guard.after(result, context)
 
     async def run(request: Request, payload: dict[str, Any], allow_mutations: bool) -> Response:
@@ -197,6 +215,13 @@ def create_app(
         # One HTTP answer for all: 200, each entry its own GraphQL response (as Apollo Router does).
         return Response(orjson.dumps([r.body for r in results]), media_type=_media_type(request))
 
+    async def _router_stage(request: Request, body: bytes) -> bytes | PipelineResult:
+        context = request_context(request)
+        ctx = open_context(request, context)
+        if not plugins.has_router_request:
+            return body
+        return await router_stage(plugins, ctx, request, context, body)
+
     async def graphql_post(request: Request) -> Response:
         sse = wants_event_stream(request.headers.get("accept", ""))
         refused_accept = None if sse else _not_acceptable(request)
@@ -205,6 +230,11 @@ def create_app(
         body = await guard.read_body(request)
         if isinstance(body, PipelineResult):
             return _respond(request, body)
+        if plugins.active:
+            staged = await _router_stage(request, body)
+            if isinstance(staged, PipelineResult):
+                return _respond(request, staged)
+            body = staged
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -224,6 +254,10 @@ def create_app(
         refused_accept = None if sse else _not_acceptable(request)
         if refused_accept is not None:
             return refused_accept
+        if plugins.active:
+            staged = await _router_stage(request, b"")
+            if isinstance(staged, PipelineResult):
+                return _respond(request, staged)
         params = request.query_params
         payload: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
         payload["extensions"] = params.get("extensions")
@@ -249,6 +283,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await plugins.startup()  # a plugin that cannot start stops the gateway, with its name
         await lifecycle.start()
         if state.usage is not None:
             await state.usage.start()
@@ -263,6 +298,7 @@ def create_app(
         aclose = getattr(client, "aclose", None)
         if owns_transport and aclose is not None:
             await aclose()
+        await plugins.shutdown()
 
     app = Starlette(
         routes=[

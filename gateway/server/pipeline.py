@@ -28,6 +28,15 @@ from gateway.execution import Executor, FetchTrace, PreparedOperation, coerce_va
 from gateway.observability.context import RequestContext
 from gateway.observability.usage import UsageReporter, describe_operation
 from gateway.planning import Planner, print_plan
+from gateway.plugins import (
+    OperationInfo,
+    PlanView,
+    PluginChain,
+    PluginFailure,
+    PluginRejection,
+    failure_body,
+    rejection_body,
+)
 from gateway.server.auth import Authorization, Denied, apply_denied
 from gateway.server.limits import DocumentLimits
 from gateway.server.preparation import OperationRecord, Preparation, PreparedDocument
@@ -50,6 +59,8 @@ class PipelineResult:
     # A GraphQL request error (parse, validation, operation, variables) of a well-formed request:
     # its status depends on the response media type (see server/negotiation.py).
     request_error: bool = False
+    # Headers a plugin asked to add (e.g. `Retry-After` on a rate-limited request).
+    headers: Mapping[str, str] | None = None
 
 
 # Client headers that differ on every request without changing its answer.
@@ -87,9 +98,11 @@ class Pipeline:
         transport: Transport,
         caches: Caches | None = None,
         usage: UsageReporter | None = None,
+        plugins: PluginChain | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.usage = usage
+        self.plugins = plugins if plugins is not None else PluginChain()
         self.config = config
         self.planner = planner
         self.executor = Executor(supergraph, transport)
@@ -102,7 +115,8 @@ class Pipeline:
         )
         self._labels_on = frozenset(config.override_labels)
         # Inbound dedup: identical concurrent queries share one execution (see traffic_shaping).
-        self._dedup = config.traffic_shaping.deduplicate_requests and not config.auth.jwks
+        # (Not with plugins: their hooks may answer each request differently.)
+        self._dedup = config.traffic_shaping.deduplicate_requests and not config.auth.jwks and not self.plugins.active
         self._inflight: dict[tuple[Any, ...], asyncio.Future[PipelineResult]] = {}
         self._trace_allowed = config.explorer.enabled and config.explorer.trace
 
@@ -240,6 +254,11 @@ class Pipeline:
                 assert base is not None
                 record.usage = describe_operation(base.schema, base.document, base.operation)
             self.usage.record(record.usage, client_headers)
+        plugin_ctx = context.plugin if context is not None else None
+        if plugin_ctx is not None and (self.plugins.has_operation or self.plugins.has_plan):
+            stopped = await self._operation_hooks(plugin_ctx, prepared, operation_name, coerced, label)
+            if stopped is not None:
+                return stopped
         if self._dedup and prepared.kind == OperationType.QUERY:
             key = (id(prepared), _canonical(variables), expose_plan, expose_trace, _varying(client_headers))
             shared = self._inflight.get(key)
@@ -263,6 +282,25 @@ class Pipeline:
         return await self._execute(
             prepared, record, coerced, variables, expose_plan, client_headers, label, denied, expose_trace, context
         )
+
+    async def _operation_hooks(
+        self, ctx: Any, prepared: PreparedOperation, operation_name: str | None, coerced: dict[str, Any], label: str
+    ) -> PipelineResult | None:
+        """Run the `operation` and `plan` hooks; the answer to send instead when one refused or failed."""
+        ctx.operation_name = label or None
+        try:
+            if self.plugins.has_operation:
+                info = OperationInfo(
+                    prepared.document, operation_name, prepared.kind.value, coerced, ctx.client_name, ctx.client_version
+                )
+                await self.plugins.operation(ctx, info)
+            if self.plugins.has_plan and prepared.plan is not None:
+                await self.plugins.plan(ctx, PlanView(prepared.plan, print_plan(prepared.plan)))
+        except PluginRejection as exc:
+            return PipelineResult(exc.status, rejection_body(exc), operation=label, headers=exc.headers)
+        except PluginFailure as exc:
+            return PipelineResult(exc.status, failure_body(exc), operation=label)
+        return None
 
     async def _execute(
         self,

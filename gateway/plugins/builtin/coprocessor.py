@@ -36,6 +36,12 @@ log = logging.getLogger("fedgate.plugins.coprocessor")
 COPROCESSOR_BREAK = "COPROCESSOR_BREAK"
 
 
+_NOT_RESPONSE_HEADERS = frozenset((
+    "content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "host", "accept",
+    "accept-encoding", "content-encoding", "te", "trailer", "upgrade", "authorization", "cookie",
+))
+
+
 class StageParts(BaseModel):
     """Which parts of a stage are sent to the coprocessor (and may be changed by its answer)."""
 
@@ -176,7 +182,11 @@ class Coprocessor(Plugin):
         message = str(first.get("message") or "The request was ended by the coprocessor.")
         extensions = dict(first.get("extensions") or {})
         code = str(extensions.pop("code", COPROCESSOR_BREAK))
-        headers = _single(answer["headers"]) if isinstance(answer.get("headers"), dict) else None
+        headers = None
+        if isinstance(answer.get("headers"), dict):
+            # A coprocessor often echoes the request's headers back: framing and request-only
+            # headers must not reach the response it asks for.
+            headers = {k: v for k, v in _single(answer["headers"]).items() if k not in _NOT_RESPONSE_HEADERS}
         raise PluginRejection(message, code, status=status, headers=headers, extensions=extensions)
 
     async def router_request(self, ctx: PluginContext, request: RouterRequest) -> None:
