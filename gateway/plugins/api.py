@@ -8,7 +8,7 @@ request's event loop, and may change what their payload marks as modifiable. Rai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -57,12 +57,22 @@ class OperationInfo:
     client_version: str | None
 
 
-@dataclass(frozen=True, slots=True)
 class PlanView:
-    """The query plan of the operation (frozen plan nodes; `text` prints it in Apollo's form)."""
+    """The query plan of the operation (frozen plan nodes); `text` prints it in Apollo's form on demand."""
 
-    plan: Any
-    text: str
+    __slots__ = ("plan", "_printer", "_text")
+
+    def __init__(self, plan: Any, printer: Callable[[Any], str]) -> None:
+        self.plan = plan
+        self._printer = printer
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The plan as `fedgate plan` prints it (computed the first time a hook asks)."""
+        if self._text is None:
+            self._text = self._printer(self.plan)
+        return self._text
 
 
 class SubgraphRequest:

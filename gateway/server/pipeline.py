@@ -295,7 +295,7 @@ class Pipeline:
                 )
                 await self.plugins.operation(ctx, info)
             if self.plugins.has_plan and prepared.plan is not None:
-                await self.plugins.plan(ctx, PlanView(prepared.plan, print_plan(prepared.plan)))
+                await self.plugins.plan(ctx, PlanView(prepared.plan, print_plan))
         except PluginRejection as exc:
             return PipelineResult(exc.status, rejection_body(exc), operation=label, headers=exc.headers)
         except PluginFailure as exc:
