@@ -20,7 +20,7 @@ from gateway.execution.operation import (
     split_operation,
 )
 from gateway.execution.shaping import ShapingProgram
-from gateway.execution.trace import FetchTrace, fetch_nodes
+from gateway.execution.trace import FetchTrace
 
 __all__ = [
     "Executor",
@@ -37,7 +37,6 @@ __all__ = [
     "collect_at_path",
     "collect_entities",
     "deep_merge",
-    "fetch_nodes",
     "merge_entities",
     "project_representation",
     "select_operation",

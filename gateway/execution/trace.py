@@ -10,15 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.planning.nodes import (
-    ConditionNode,
-    FetchNode,
-    FlattenNode,
-    ParallelNode,
-    PlanNode,
-    SequenceNode,
-    SubscriptionNode,
-)
+from gateway.planning.nodes import FetchNode, PlanNode, iter_fetches
 
 
 @dataclass(slots=True)
@@ -33,31 +25,6 @@ class FetchRecord:
     errors: int = 0
     failure: str | None = None
     representations: int | None = None
-
-
-def fetch_nodes(node: PlanNode | None) -> list[FetchNode]:
-    """The plan's fetch nodes depth-first, in the order `plan_to_json` writes them (the page's numbering)."""
-    out: list[FetchNode] = []
-
-    def walk(n: PlanNode | None) -> None:
-        if n is None:
-            return
-        if isinstance(n, FetchNode):
-            out.append(n)
-        elif isinstance(n, FlattenNode):
-            walk(n.node)
-        elif isinstance(n, (SequenceNode, ParallelNode)):
-            for child in n.nodes:
-                walk(child)
-        elif isinstance(n, ConditionNode):
-            walk(n.if_clause)
-            walk(n.else_clause)
-        elif isinstance(n, SubscriptionNode):
-            walk(n.primary)
-            walk(n.rest)
-
-    walk(node)
-    return out
 
 
 class FetchTrace:
@@ -108,9 +75,9 @@ class FetchTrace:
         self._record(node).representations = count
 
     def to_json(self, root: PlanNode | None) -> dict[str, Any]:
-        """`extensions.fedgateTrace`: one entry per fetch node of the plan, in `fetch_nodes` order."""
+        """`extensions.fedgateTrace`: one entry per fetch node, in plan order (`iter_fetches`, the page's numbering)."""
         fetches: list[dict[str, Any]] = []
-        for index, node in enumerate(fetch_nodes(root)):
+        for index, node in enumerate(iter_fetches(root)):
             record = self._records.get(id(node))
             entry: dict[str, Any] = {"index": index, "serviceName": node.service_name, "status": "skipped"}
             if record is not None and record.ran:

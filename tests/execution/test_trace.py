@@ -9,7 +9,7 @@ from graphql import build_schema, parse
 from plan_helpers import entity_fetch, fields
 from shop import FakeSupergraph
 
-from gateway.execution import Executor, FetchTrace, coerce_variables, fetch_nodes
+from gateway.execution import Executor, FetchTrace, coerce_variables
 from gateway.planning.nodes import (
     LIST,
     ConditionNode,
@@ -18,6 +18,7 @@ from gateway.planning.nodes import (
     ParallelNode,
     QueryPlan,
     SequenceNode,
+    iter_fetches,
 )
 from gateway.server.preparation import prepare_operation
 from gateway.server.query_plan_json import plan_to_json
@@ -104,4 +105,4 @@ def test_fetch_order_is_the_json_plan_order():
             walk(node["elseClause"], out)
         return out
 
-    assert walk(plan_to_json(PLAN)["node"], []) == [f.service_name for f in fetch_nodes(PLAN.node)]
+    assert walk(plan_to_json(PLAN)["node"], []) == [f.service_name for f in iter_fetches(PLAN.node)]
