@@ -169,8 +169,11 @@ def test_plan_pane_stays_usable_with_30_fetches(page, explorer_gateway):
     assert page.evaluate("document.querySelector('#fg-plan').scrollWidth <= document.querySelector('#fg-plan').clientWidth")
     # The last card can be scrolled to and clicked; its details stay on screen.
     boxes.nth(29).click()
-    assert page.locator("#fg-plan .fg-details").is_visible()
-    assert "Fetch #30" in page.locator("#fg-plan .fg-details").inner_text()
+    details = page.locator("#fg-plan .fg-details")
+    assert "Fetch #30" in details.inner_text() and "f29" in details.locator(".fg-selection").inner_text()
+    # The details take real room (not squeezed to a title) and the selected card stays above them.
+    card, panel = boxes.nth(29).bounding_box(), details.bounding_box()
+    assert panel["height"] > 150 and card["y"] + card["height"] <= panel["y"] + 1
 
 
 def test_docs_screenshot_is_committed():

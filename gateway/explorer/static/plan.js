@@ -383,6 +383,18 @@
       boxes[i].setAttribute("aria-pressed", on ? "true" : "false");
     }
     this.renderDetails();
+    this.reveal(index);
+  };
+
+  /* Keep the selected card visible above the details panel, which sticks to the pane's bottom. */
+  PlanPane.prototype.reveal = function (index) {
+    if (index === null) return;
+    var box = this.canvas.querySelector('.fg-fetch[data-index="' + index + '"]');
+    if (!box) return;
+    var pane = this.root.getBoundingClientRect(), rect = box.getBoundingClientRect();
+    var bottom = pane.bottom - (this.details.hidden ? 0 : this.details.getBoundingClientRect().height) - 8;
+    if (rect.bottom > bottom) this.root.scrollTop += rect.bottom - bottom;
+    else if (rect.top < pane.top + 8) this.root.scrollTop -= pane.top + 8 - rect.top;
   };
 
   PlanPane.prototype.renderDetails = function () {
