@@ -12,9 +12,9 @@ import pytest
 from explorer_helpers import CHROMIUM, CHROMIUM_FLAGS, ServiceProcess, serve
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def explorer_gateway(subgraphs: dict[str, ServiceProcess], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """`fedgate serve --explorer`, as `make run` starts it."""
+    """`fedgate serve --explorer`, as `make run` starts it (one for the whole session)."""
     proc = serve(subgraphs, tmp_path_factory.mktemp("explorer"), "--explorer")
     yield proc
     proc.stop()
