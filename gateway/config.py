@@ -60,6 +60,11 @@ class SubgraphTrafficConfig(BaseModel):
     timeout: float = Field(default=30.0, gt=0, description="Seconds before a subgraph fetch fails, retries included.")
     connect_timeout: float = Field(default=2.0, gt=0, description="Seconds to open one connection.")
     read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for response bytes.")
+    max_response_bytes: int = Field(
+        default=32_000_000, gt=0,
+        description="Largest subgraph answer read; a larger one is refused as soon as it is seen (declared "
+        "Content-Length, or bytes received), without reading the rest.",
+    )
     deduplicate_query: bool = Field(default=True, description="Identical concurrent query fetches share one call.")
     compression: bool = Field(
         default=False,

@@ -55,6 +55,30 @@ class TypeMatcher:
         return hit
 
 
+def wrong_typenames(
+    entities: list[dict[str, Any]], rep_index: list[int], results: list[Any], matcher: TypeMatcher
+) -> list[int]:
+    """Indexes of the entities whose `_entities` answer names an unrelated type: merging it would graft
+    another type's fields (and `__typename`) onto the entity. Related types (an interface and its
+    implementations, as with `@interfaceObject`) are fine."""
+    wrong: list[int] = []
+    for j, idx in enumerate(rep_index):
+        if idx < 0:
+            continue
+        source = results[idx]
+        if type(source) is not dict:
+            continue
+        got = source.get("__typename")
+        if got is None:
+            continue
+        expected = entities[j].get("__typename")
+        if expected is None or got == expected:
+            continue
+        if type(got) is not str or type(expected) is not str or not matcher.overlaps(got, expected):
+            wrong.append(j)
+    return wrong
+
+
 def _expand_lists(items: list[tuple[Any, ResponsePath]]) -> list[tuple[Any, ResponsePath]]:
     """Replace lists by their non-null elements (nested lists too), keeping order."""
     if not any(type(value) is list for value, _ in items):

@@ -25,13 +25,14 @@ from gateway.execution.entities import (
     apply_rewrites,
     collect_at_path,
     collect_entities,
+    wrong_typenames,
 )
 from gateway.execution.failures import failure_paths
 from gateway.execution.merge import deep_merge, merge_entities
 from gateway.execution.operation import PreparedFetch, PreparedOperation, SupergraphView
 from gateway.execution.trace import FetchTrace
 from gateway.observability.context import RequestContext
-from gateway.observability.metrics import SUBGRAPH_REQUESTS
+from gateway.observability.metrics import SUBGRAPH_ERRORS, SUBGRAPH_REQUESTS
 from gateway.planning.nodes import (
     ConditionNode,
     FetchNode,
@@ -50,6 +51,15 @@ _REPS_KEY = b'"representations":['
 # Shaping only reads introspection data, so one answer can serve every request with those variables.
 _INTROSPECTION_RESULTS_PER_OPERATION = 16
 _REQUESTS: dict[str, Any] = {}  # subgraph -> its fedgate_subgraph_requests_total child (labels() is slow)
+_ERRORS: dict[tuple[str, str], Any] = {}  # (subgraph, kind) -> its fedgate_subgraph_errors_total child
+
+
+def count_subgraph_error(service: str, kind: str) -> None:
+    """One more `fedgate_subgraph_errors_total{subgraph, kind}`: a subgraph answer not usable as sent."""
+    counter = _ERRORS.get((service, kind))
+    if counter is None:
+        counter = _ERRORS[(service, kind)] = SUBGRAPH_ERRORS.labels(service, kind)
+    counter.inc()
 
 
 class Executor:
@@ -255,6 +265,7 @@ class _Run:
             request = FetchRequest(service, fetch.url, body, fetch.is_mutation, None, self.context)
             response = await self.executor.transport.fetch(request)
         except TransportError as exc:
+            count_subgraph_error(service, exc.kind)
             if self.trace is not None:
                 self.trace.failed(node, exc.code)
             # Returned, not recorded: the caller puts it at the paths of the fields the fetch would fill.
@@ -263,6 +274,7 @@ class _Run:
             self.cache.last_response = response  # read by the cache right after this returns
         body_json = response.body
         if type(body_json) is not dict or ("data" not in body_json and "errors" not in body_json):
+            count_subgraph_error(service, "not_graphql")
             message = f"HTTP fetch failed from '{service}': {response.status}: response is not a GraphQL response"
             if self.trace is not None:
                 self.trace.failed(node, SUBGRAPH_REQUEST_FAILED)
@@ -273,6 +285,8 @@ class _Run:
         data = body_json.get("data")
         if self.trace is not None:
             self.trace.sent(node, response.status, len(raw_errors))
+        if "data" not in body_json:
+            count_subgraph_error(service, "no_data")
         if response.status >= 400 and not raw_errors:
             self.errors.append(
                 error_dict(f"HTTP fetch failed from '{service}': {response.status}", SUBGRAPH_REQUEST_FAILED, serviceName=service)
@@ -375,17 +389,38 @@ class _Run:
         if data is None:
             return
         results = data.get("_entities") if type(data) is dict else None
+        service = fetch.service_name
         if type(results) is not list or len(results) != n_reps:
+            count_subgraph_error(service, "entities_count")
             if not raw_errors:
-                self.errors.append(
-                    error_dict(
-                        f"Subgraph '{fetch.service_name}' returned {_describe(results)} `_entities` for "
-                        f"{n_reps} representations.",
-                        SUBGRAPH_REQUEST_FAILED,
-                        serviceName=fetch.service_name,
+                # Which answer belongs to which entity is unknowable: none is merged, and every field
+                # the fetch would have filled is reported.
+                message = f"Subgraph '{service}' returned {_describe(results)} `_entities` for {n_reps} representations."
+                parents = [p for p, i in zip(paths.get(), rep_index, strict=True) if i >= 0 and p is not None]
+                targets: list[list[str | int] | None] = list(failure_paths(node.operation, parents)) or [None]
+                for target in targets:
+                    self.errors.append(
+                        error_dict(message, SUBGRAPH_REQUEST_FAILED, path=target, serviceName=service)
                     )
-                )
             return
+        wrong = wrong_typenames(entities, rep_index, results, matcher)
+        if wrong:
+            count_subgraph_error(service, "entity_typename")
+            results = list(results)
+            all_paths = paths.get()
+            for j in wrong:
+                idx = rep_index[j]
+                got = results[idx].get("__typename") if type(results[idx]) is dict else None
+                if got is None:
+                    continue  # already dropped for another entity of the same representation
+                results[idx] = None
+                message = (
+                    f"Subgraph '{service}' returned an entity of type '{got}' for a representation of type "
+                    f"'{entities[j].get('__typename')}'."
+                )
+                parents = [p for p, i in zip(all_paths, rep_index, strict=True) if i == idx and p is not None]
+                for target in failure_paths(node.operation, parents):
+                    self.errors.append(error_dict(message, SUBGRAPH_REQUEST_FAILED, path=target, serviceName=service))
         if node.output_rewrites:
             apply_rewrites(results, node.output_rewrites, matcher)
         self.collected.clear()

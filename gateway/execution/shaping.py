@@ -32,7 +32,29 @@ from graphql import (
 )
 from graphql.language import DirectiveNode
 
-from gateway.errors import GraphQLErrorDict
+from gateway.errors import GraphQLErrorDict, error_dict
+
+RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"
+"""A subgraph value that does not fit the schema (a string for an `Int!`, an unknown enum value, an
+object in a `[String]`): nulled, with this error at its path, as Apollo Router reports it."""
+
+# The JSON types each built-in scalar accepts (ID: string or integer, as graphql-js serialises it).
+# Custom scalars accept anything. Int must also fit in 32 bits.
+_INT = frozenset({int})
+_SCALAR_TYPES: dict[str, frozenset[type]] = {
+    "Int": _INT,
+    "Float": frozenset({int, float}),
+    "String": frozenset({str}),
+    "Boolean": frozenset({bool}),
+    "ID": frozenset({str, int}),
+}
+_INT_MIN = -(2**31)
+_INT_MAX = 2**31 - 1
+
+
+def valid_leaf(check: frozenset[type], value: Any) -> bool:
+    """Does `value` (not None) fit the built-in scalar whose JSON types are `check`?"""
+    return type(value) in check and (check is not _INT or _INT_MIN <= value <= _INT_MAX)
 
 _TYPENAME = 0
 _LEAF = 1
@@ -100,7 +122,7 @@ class ShapeField:
 
     __slots__ = (
         "key", "name", "kind", "non_null", "list_depth", "enum", "enum_name", "child", "parent_type",
-        "fast", "nn", "obj_fields", "obj_name",
+        "fast", "nn", "obj_fields", "obj_name", "check",
     )
 
     def __init__(
@@ -112,8 +134,11 @@ class ShapeField:
         non_null: tuple[bool, ...] = (False,),
         enum: GraphQLEnumType | None = None,
         child: ShapeSelectionSet | None = None,
+        check: frozenset[type] | None = None,
     ) -> None:
         self.key = key
+        # For a built-in scalar leaf: the JSON types its values may have (None: any value passes).
+        self.check = check
         self.name = name
         self.kind = kind
         self.parent_type = parent_type
@@ -274,7 +299,7 @@ class ShapeSelectionSet:
                 return ShapeField(key, name, _OBJECT, runtime.name, non_null_levels, child=child)
             child = ShapeSelectionSet(self._ctx, sub, None, gtype.name)
             return ShapeField(key, name, _ABSTRACT, runtime.name, non_null_levels, child=child)
-        return ShapeField(key, name, _LEAF, runtime.name, non_null_levels)
+        return ShapeField(key, name, _LEAF, runtime.name, non_null_levels, check=_SCALAR_TYPES.get(gtype.name))
 
 
 class ShapingProgram:
@@ -330,10 +355,19 @@ class _Shaper:
         for i in range(1, len(path) + 1):
             self.reported.add(tuple(path[:i]))
 
-    def _error(self, message: str) -> None:
+    def _error(self, message: str, code: str | None = None) -> None:
         path = list(self.path)
-        self.errors.append({"message": message, "path": path})
+        self.errors.append(error_dict(message, code, path=path))
         self._register(path)
+
+    def _invalid(self, f: ShapeField) -> None:
+        """A value that does not fit the field's type: reported here, then treated as null."""
+        path = list(self.path)
+        self.errors.append(
+            error_dict(f"Invalid value found for field {f.parent_type}.{f.name}.", RESPONSE_VALIDATION_FAILED, path=path)
+        )
+        self._register(path)
+        count_invalid_value()
 
     def _null_error(self, f: ShapeField) -> None:
         if tuple(self.path) not in self.reported:
@@ -352,11 +386,19 @@ class _Shaper:
             fast = f.fast
             if fast == _FAST_LEAF:
                 value = obj.get(key)
-                if value is None and f.nn:
+                if value is None:
+                    if f.nn:
+                        path.append(key)
+                        self._null_error(f)
+                        path.pop()
+                        return _BUBBLE
+                elif f.check is not None and not valid_leaf(f.check, value):
                     path.append(key)
-                    self._null_error(f)
+                    self._invalid(f)
                     path.pop()
-                    return _BUBBLE
+                    if f.nn:
+                        return _BUBBLE
+                    value = None
                 out[key] = value
                 continue
             if fast == _FAST_TYPENAME:
@@ -402,13 +444,14 @@ class _Shaper:
         if level < f.list_depth:
             if type(value) is not list:
                 self._error(f'Expected Iterable, but did not find one for field "{f.parent_type}.{f.name}".')
+                count_invalid_value()
                 return self._null_at(f, level)
             items: list[Any] = []
             path = self.path
             inner = level + 1
             if inner == f.list_depth:
                 kind = f.kind
-                if kind == _LEAF and not f.non_null[inner]:
+                if kind == _LEAF and not f.non_null[inner] and f.check is None:
                     return list(value)
                 if kind == _OBJECT:
                     return self._object_list(value, f, level)
@@ -422,14 +465,19 @@ class _Shaper:
             return items
         kind = f.kind
         if kind == _LEAF:
-            return value
+            if f.check is None or valid_leaf(f.check, value):
+                return value
+            self._invalid(f)
+            return self._null_at(f, level)
         if kind == _ENUM:
             if type(value) is str and value in f.enum:
                 return value
-            self._error(f'Enum "{f.enum_name}" cannot represent value: {_short_json(value)}')
+            self._error(f'Enum "{f.enum_name}" cannot represent value: {_short_json(value)}', RESPONSE_VALIDATION_FAILED)
+            count_invalid_value()
             return self._null_at(f, level)
         if type(value) is not dict:
             self._error(f'Expected an object for field "{f.parent_type}.{f.name}".')
+            count_invalid_value()
             return self._null_at(f, level)
         child = f.child
         assert child is not None
@@ -497,8 +545,13 @@ def _clean_object(obj: dict[str, Any], fields: list[ShapeField], typename: str) 
         fast = f.fast
         if fast == _FAST_LEAF:
             value = get(key)
-            if value is None and f.nn:
-                raise _NOT_CLEAN
+            if value is None:
+                if f.nn:
+                    raise _NOT_CLEAN
+            elif (check := f.check) is not None and (
+                type(value) not in check or (check is _INT and not _INT_MIN <= value <= _INT_MAX)
+            ):
+                raise _NOT_CLEAN  # inlined valid_leaf: this runs for every leaf of every response
             out[key] = value
             continue
         if fast == _FAST_TYPENAME:
@@ -530,7 +583,7 @@ def _clean_complete(value: Any, f: ShapeField, level: int) -> Any:
             raise _NOT_CLEAN
         inner = level + 1
         if inner == f.list_depth:
-            if kind == _LEAF and not f.non_null[inner]:
+            if kind == _LEAF and not f.non_null[inner] and f.check is None:
                 return list(value)
             if kind == _OBJECT:
                 fields = f.obj_fields or f.object_fields()
@@ -541,7 +594,9 @@ def _clean_complete(value: Any, f: ShapeField, level: int) -> Any:
                 ]
         return [_clean_complete(item, f, inner) for item in value]
     if kind == _LEAF:
-        return value
+        if f.check is None or valid_leaf(f.check, value):
+            return value
+        raise _NOT_CLEAN
     if kind == _ENUM:
         if type(value) is str and value in f.enum:
             return value
@@ -557,6 +612,19 @@ def _clean_complete(value: Any, f: ShapeField, level: int) -> Any:
     if fields_for is None:
         raise _NOT_CLEAN
     return _clean_object(value, fields_for, runtime_name)  # type: ignore[arg-type]
+
+
+_INVALID: list[Any] = []  # the fedgate_subgraph_errors_total{kind="invalid_value"} child, made on first use
+
+
+def count_invalid_value() -> None:
+    """Count a subgraph value that did not fit the schema. Merged data does not remember which subgraph
+    sent a value, so the `subgraph` label is empty."""
+    if not _INVALID:
+        from gateway.observability.metrics import SUBGRAPH_ERRORS
+
+        _INVALID.append(SUBGRAPH_ERRORS.labels("", "invalid_value"))
+    _INVALID[0].inc()
 
 
 def _short_json(value: Any) -> str:

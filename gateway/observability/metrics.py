@@ -65,6 +65,14 @@ DOCUMENT_PARSES = Counter(
     "Operation documents parsed: one per distinct query text while it stays in the prepared-operation cache.",
     registry=REGISTRY,
 )
+SUBGRAPH_ERRORS = Counter(
+    "fedgate_subgraph_errors",
+    "Subgraph answers the gateway could not use as sent, by subgraph and kind (connect, timeout, reset, "
+    "truncated, malformed_http, too_large, http_error, invalid_json, circuit_open, not_graphql, no_data, "
+    "entities_count, entity_typename, invalid_value, other).",
+    ["subgraph", "kind"],
+    registry=REGISTRY,
+)
 SUBGRAPH_REQUESTS = Counter(
     "fedgate_subgraph_requests",
     "HTTP requests sent to each subgraph.",
@@ -131,6 +139,11 @@ REGISTRY.register(REQUESTS)  # type: ignore[arg-type]
 REGISTRY.register(SUBGRAPH_FETCHES)  # type: ignore[arg-type]
 
 IN_FLIGHT = Gauge("fedgate_requests_in_flight", "GraphQL requests being handled now (read at scrape time).", registry=REGISTRY)
+EVENT_LOOP_TASKS = Gauge(
+    "fedgate_event_loop_tasks",
+    "asyncio tasks alive in the serving event loop (read at scrape time): flat when idle, or tasks leak.",
+    registry=REGISTRY,
+)
 PLAN_CACHE_SIZE = Gauge(
     "fedgate_plan_cache_size", "Operations held planned in memory (read at scrape time).", registry=REGISTRY
 )

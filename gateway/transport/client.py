@@ -16,11 +16,27 @@ from gateway.observability.context import RequestContext
 
 
 class TransportError(GatewayError):
-    """A subgraph request that produced no usable GraphQL response (network, timeout, bad JSON)."""
+    """A subgraph request that produced no usable GraphQL response (network, timeout, bad JSON).
 
-    def __init__(self, message: str, code: str = SUBGRAPH_REQUEST_FAILED, status: int | None = None) -> None:
+    `kind` says what went wrong, for `fedgate_subgraph_errors_total{kind}`: `connect`, `timeout`,
+    `reset` (closed before a whole answer), `truncated` (body shorter than its framing said),
+    `malformed_http`, `too_large` (over `max_response_bytes`), `http_error` (a non-JSON answer with an
+    error status, e.g. a proxy's HTML 502 page), `invalid_json`, `circuit_open`, `other`.
+    """
+
+    def __init__(
+        self, message: str, code: str = SUBGRAPH_REQUEST_FAILED, status: int | None = None, kind: str = "other"
+    ) -> None:
         super().__init__(code, message)
         self.status = status  # the HTTP status, when the subgraph answered with a non-JSON error
+        self.kind = kind
+
+
+class ResponseTooLarge(ValueError):
+    """A subgraph answer over `max_response_bytes`: refused before the rest is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"response larger than {limit} bytes")
 
 
 class SubgraphResponse(NamedTuple):
@@ -84,6 +100,7 @@ class SubgraphClient:
         self._timeouts = {name: _timeout(self._traffic.for_subgraph(name)) for name in self._traffic.subgraphs}
         self._compress_all = self._traffic.all.compression
         self._compressed = {name: self._traffic.for_subgraph(name).compression for name in self._traffic.subgraphs}
+        self._max_bytes = {name: self._traffic.for_subgraph(name).max_response_bytes for name in self._traffic.subgraphs}
 
     async def fetch(self, request: FetchRequest) -> SubgraphResponse:
         """POST the request's body (a JSON GraphQL request); raise TransportError when no JSON comes back."""
@@ -91,26 +108,46 @@ class SubgraphClient:
         timeout = self._timeouts.get(subgraph_name)
         if self._compressed.get(subgraph_name, self._compress_all):
             headers = {**headers, **_COMPRESSED} if headers else _COMPRESSED
+        limit = self._max_bytes.get(subgraph_name, self._traffic.all.max_response_bytes)
+        kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
-            if timeout is None:
-                response = await self._client.post(url, content=body, headers=headers)
-            else:
-                response = await self._client.post(url, content=body, headers=headers, timeout=timeout)
+            async with self._client.stream("POST", url, content=body, headers=headers, **kwargs) as response:
+                declared = response.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise ResponseTooLarge(limit)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise ResponseTooLarge(limit)
+                    chunks.append(chunk)
+                content = b"".join(chunks)
+        except ResponseTooLarge as exc:
+            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {exc}", kind="too_large") from exc
         except httpx.TimeoutException as exc:
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': request timed out") from exc
+            raise TransportError(
+                f"HTTP fetch failed from '{subgraph_name}': request timed out", kind="timeout"
+            ) from exc
         except httpx.HTTPError as exc:
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {exc or type(exc).__name__}") from exc
+            kind = "connect" if isinstance(exc, httpx.ConnectError) else "reset"
+            raise TransportError(
+                f"HTTP fetch failed from '{subgraph_name}': {exc or type(exc).__name__}", kind=kind
+            ) from exc
         try:
-            parsed = orjson.loads(response.content)
+            parsed = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             if response.status_code >= 400:
                 raise TransportError(
                     f"HTTP fetch failed from '{subgraph_name}': {response.status_code}: "
                     f"{response.reason_phrase}",
                     status=response.status_code,
+                    kind="http_error",
                 ) from exc
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
-        return SubgraphResponse(response.status_code, parsed, response.headers.get("cache-control"), response.content)
+            raise TransportError(
+                f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response", kind="invalid_json"
+            ) from exc
+        return SubgraphResponse(response.status_code, parsed, response.headers.get("cache-control"), content)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

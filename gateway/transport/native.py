@@ -15,11 +15,16 @@ from urllib.parse import urlsplit
 import brotli
 import orjson
 
-from gateway.config import TrafficShapingConfig
-from gateway.transport.client import FetchRequest, SubgraphResponse, TransportError
+from gateway.config import SubgraphTrafficConfig, TrafficShapingConfig
+from gateway.transport.client import FetchRequest, ResponseTooLarge, SubgraphResponse, TransportError
 
 _Answer = tuple[int, bytes, "str | None"]
 """(status, body, Cache-Control header) of one response."""
+
+_DEFAULT_LIMIT = SubgraphTrafficConfig().max_response_bytes
+_MAX_HEAD = 65536
+"""Bytes of status line and headers allowed on top of `max_response_bytes`."""
+
 
 class _ConnectTimeout(Exception):
     """Opening a connection took longer than `connect_timeout`."""
@@ -43,6 +48,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = True
         self._got_bytes = False
+        self.limit = 0  # the largest response body accepted (max_response_bytes)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -52,6 +58,9 @@ class _Connection(asyncio.Protocol):
         self._got_bytes = True
         waiter = self.waiter
         if waiter is not None and not waiter.done():
+            if len(self.buffer) > self.limit + _MAX_HEAD:  # refused before the rest arrives
+                waiter.set_exception(ResponseTooLarge(self.limit))
+                return
             try:
                 result = self._parse(eof=False)
             except ValueError as exc:
@@ -74,8 +83,9 @@ class _Connection(asyncio.Protocol):
             else:
                 waiter.set_exception(_Closed(self._got_bytes))
 
-    def send(self, request: bytes) -> asyncio.Future[_Answer]:
+    def send(self, request: bytes, limit: int = _DEFAULT_LIMIT) -> asyncio.Future[_Answer]:
         assert self.transport is not None
+        self.limit = limit
         self.buffer.clear()
         self._got_bytes = False
         self.waiter = asyncio.get_running_loop().create_future()
@@ -110,6 +120,8 @@ class _Connection(asyncio.Protocol):
             name = name.strip().lower()
             if name == b"content-length":
                 length = int(value)
+                if length > self.limit:
+                    raise ResponseTooLarge(self.limit)
             elif name == b"cache-control":
                 cache_control = value.strip().decode("latin-1")
             elif name == b"content-encoding":
@@ -124,6 +136,10 @@ class _Connection(asyncio.Protocol):
             del buf[:start]
             return self._parse(eof)
         if chunked:
+            # A whole chunked message ends with CRLF CRLF: without it there is nothing to parse yet
+            # (re-walking every chunk on each read would cost O(n^2) on a large answer).
+            if not eof and not buf.endswith(b"\r\n\r\n"):
+                return None
             body = bytearray()
             pos = start
             while True:
@@ -142,13 +158,13 @@ class _Connection(asyncio.Protocol):
                 body += memoryview(buf)[chunk_start : chunk_start + size]
                 pos = chunk_start + size + 2
             self.keep_alive = keep_alive
-            return status, _decoded(bytes(body), encoding), cache_control
+            return status, _decoded(bytes(body), encoding, self.limit), cache_control
         if length is not None:
             if len(buf) - start < length:
                 return self._incomplete(eof)
             self.keep_alive = keep_alive
             # One copy out of the buffer (a bytearray slice would copy twice); the view dies here.
-            return status, _decoded(bytes(memoryview(buf)[start : start + length]), encoding), cache_control
+            return status, _decoded(bytes(memoryview(buf)[start : start + length]), encoding, self.limit), cache_control
         if status in (204, 304):
             self.keep_alive = keep_alive
             return status, b"", cache_control
@@ -156,7 +172,7 @@ class _Connection(asyncio.Protocol):
         if not eof:
             return None
         self.keep_alive = False
-        return status, _decoded(bytes(memoryview(buf)[start:]), encoding), cache_control
+        return status, _decoded(bytes(memoryview(buf)[start:]), encoding, self.limit), cache_control
 
     @staticmethod
     def _incomplete(eof: bool) -> None:
@@ -165,21 +181,39 @@ class _Connection(asyncio.Protocol):
         return None
 
 
-def _decoded(body: bytes, encoding: bytes) -> bytes:
-    """The body without its Content-Encoding (asked for with `traffic_shaping.*.compression`)."""
+def _decoded(body: bytes, encoding: bytes, limit: int = _DEFAULT_LIMIT) -> bytes:
+    """The body without its Content-Encoding (asked for with `traffic_shaping.*.compression`); a body
+    that decodes to more than `limit` bytes is refused (a compression bomb stops at the limit)."""
     if not encoding or encoding == b"identity":
         return body
     try:
-        if encoding == b"gzip":
-            return zlib.decompress(body, 47)  # 32 + 15: gzip or zlib header, detected
-        if encoding == b"br":
-            out: bytes = brotli.decompress(body)
-            return out
-        if encoding == b"deflate":
-            return zlib.decompress(body)
+        if encoding == b"gzip" or encoding == b"deflate":
+            inflater = zlib.decompressobj(47 if encoding == b"gzip" else 15)  # 47: gzip or zlib header
+            out = inflater.decompress(body, limit + 1)
+        elif encoding == b"br":
+            out = brotli.Decompressor().process(body, output_buffer_limit=limit + 1)
+        else:
+            raise ValueError(f"unsupported content-encoding {encoding.decode('latin-1')}")
     except (zlib.error, brotli.error) as exc:
         raise ValueError(f"undecodable {encoding.decode('latin-1')} body") from exc
-    raise ValueError(f"unsupported content-encoding {encoding.decode('latin-1')}")
+    if len(out) > limit:
+        raise ResponseTooLarge(limit)
+    return out
+
+
+def _kind(exc: BaseException) -> str:
+    """The TransportError kind of a failed exchange."""
+    if isinstance(exc, ResponseTooLarge):
+        return "too_large"
+    if isinstance(exc, _Closed):
+        return "reset"
+    if isinstance(exc, ValueError):
+        return "truncated" if "truncated" in str(exc) else "malformed_http"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connect"
+    if isinstance(exc, ConnectionError):
+        return "reset"
+    return "connect"  # other OSErrors: unreachable host or network
 
 
 class _Origin:
@@ -205,16 +239,20 @@ class NativeClient:
         self._origins: dict[str, _Origin] = {}
         # url -> (origin, request head up to Content-Length)
         self._heads: dict[str, tuple[_Origin, bytes]] = {}
-        # subgraph -> (total, connect, read) seconds: `all` with the subgraph's own keys over it.
-        self._limits: dict[str, tuple[float, float, float]] = {}
         # subgraph -> ask for a compressed response (traffic_shaping.*.compression)
         self._compressed: dict[str, bool] = {}
+        # subgraph -> (total, connect, read) seconds and max_response_bytes: `all` with the subgraph's
+        # own keys over it.
+        self._limits: dict[str, tuple[float, float, float, int]] = {}
 
-    def _limits_for(self, subgraph_name: str) -> tuple[float, float, float]:
+    def _limits_for(self, subgraph_name: str) -> tuple[float, float, float, int]:
         got = self._limits.get(subgraph_name)
         if got is None:
             cfg = self._traffic.for_subgraph(subgraph_name)
-            got = (cfg.timeout, min(cfg.connect_timeout, cfg.timeout), min(cfg.read_timeout, cfg.timeout))
+            got = (
+                cfg.timeout, min(cfg.connect_timeout, cfg.timeout), min(cfg.read_timeout, cfg.timeout),
+                cfg.max_response_bytes,
+            )
             self._limits[subgraph_name] = got
         return got
 
@@ -259,39 +297,45 @@ class NativeClient:
                 request += line.encode("latin-1", "replace") + b"\r\n"
         request += b"Content-Length: %d\r\n\r\n" % len(body)
         request += body
-        total, connect, read = self._limits_for(subgraph_name)
+        total, connect, read, limit = self._limits_for(subgraph_name)
         try:
             async with asyncio.timeout(total):
-                status, content, cache_control = await self._exchange(origin, bytes(request), connect, read)
+                status, content, cache_control = await self._exchange(origin, bytes(request), connect, read, limit)
         except _ConnectTimeout as exc:
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': connect timed out") from exc
+            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': connect timed out", kind="connect") from exc
         except TimeoutError as exc:
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': request timed out") from exc
+            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': request timed out", kind="timeout") from exc
         except (OSError, ValueError, _Closed) as exc:
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {exc or type(exc).__name__}") from exc
+            raise TransportError(
+                f"HTTP fetch failed from '{subgraph_name}': {exc or type(exc).__name__}", kind=_kind(exc)
+            ) from exc
         try:
             parsed = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             if status >= 400:
-                raise TransportError(f"HTTP fetch failed from '{subgraph_name}': {status}", status=status) from exc
-            raise TransportError(f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response") from exc
+                raise TransportError(
+                    f"HTTP fetch failed from '{subgraph_name}': {status}", status=status, kind="http_error"
+                ) from exc
+            raise TransportError(
+                f"HTTP fetch failed from '{subgraph_name}': invalid JSON in response", kind="invalid_json"
+            ) from exc
         return SubgraphResponse(status, parsed, cache_control, content)
 
-    async def _exchange(self, origin: _Origin, request: bytes, connect: float, read: float) -> _Answer:
+    async def _exchange(self, origin: _Origin, request: bytes, connect: float, read: float, limit: int) -> _Answer:
         async with origin.slots:
             while origin.idle:
                 conn = origin.idle.pop()
                 if conn.closed:
                     continue
                 try:
-                    return await self._send(origin, conn, request, read)
+                    return await self._send(origin, conn, request, read, limit)
                 except _Closed as exc:
                     # The server closed an idle keep-alive connection: retry on a fresh one, but
                     # only when nothing came back (the request was not processed).
                     if exc.got_bytes:
                         raise
             conn = await self._connect(origin, connect)
-            return await self._send(origin, conn, request, read)
+            return await self._send(origin, conn, request, read, limit)
 
     async def _connect(self, origin: _Origin, timeout: float) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -305,11 +349,12 @@ class NativeClient:
             raise _ConnectTimeout from exc
         return conn
 
-    async def _send(self, origin: _Origin, conn: _Connection, request: bytes, read: float) -> _Answer:
+    async def _send(self, origin: _Origin, conn: _Connection, request: bytes, read: float, limit: int) -> _Answer:
         try:
-            # `read`: how long the subgraph may take to answer once the request is written.
+            # `read`: how long the subgraph may take to answer once the request is written (the
+            # whole answer: a slow loris or a byte-a-second trickle cannot stretch it).
             async with asyncio.timeout(read):
-                result = await conn.send(request)
+                result = await conn.send(request, limit)
         except BaseException:
             conn.close()  # a timed out or failed exchange leaves the connection in an unknown state
             raise

@@ -104,7 +104,7 @@ class ResilientTransport:
         mutation = request.is_mutation
         breaker = sub.breaker
         if not breaker.allow():
-            raise TransportError(f"HTTP fetch failed from '{name}': circuit open", SUBGRAPH_UNAVAILABLE)
+            raise TransportError(f"HTTP fetch failed from '{name}': circuit open", SUBGRAPH_UNAVAILABLE, kind="circuit_open")
         probing = breaker.probing
         retry = sub.config.retry
         max_attempts = 1 if probing or not retry.enabled or (mutation and not retry.retry_mutations) else retry.max_attempts
@@ -125,7 +125,9 @@ class ResilientTransport:
                 async with asyncio.timeout_at(deadline):
                     response = await self.base.fetch(request)
             except TimeoutError:
-                failure = TransportError(f"HTTP fetch failed from '{name}': request timed out", SUBGRAPH_UNAVAILABLE)
+                failure = TransportError(
+                    f"HTTP fetch failed from '{name}': request timed out", SUBGRAPH_UNAVAILABLE, kind="timeout"
+                )
                 kind: str | None = "timeout"
             except TransportError as exc:
                 failure = exc
@@ -174,7 +176,7 @@ class ResilientTransport:
 def _unavailable(failure: TransportError) -> TransportError:
     if failure.code == SUBGRAPH_UNAVAILABLE:
         return failure
-    err = TransportError(failure.message, SUBGRAPH_UNAVAILABLE, failure.status)
+    err = TransportError(failure.message, SUBGRAPH_UNAVAILABLE, failure.status, failure.kind)
     err.__cause__ = failure.__cause__
     return err
 
