@@ -84,9 +84,11 @@ clean:
 explorer-assets:
 	scripts/explorer-assets.sh
 
-## soak: the long variants of bounded tests (the registry killed for 30 s under load instead of 4 s)
+## soak: the long variants of bounded tests: 200,000 requests of the domain mix with a subgraph restarted
+## every 30 s (RSS, fds, tasks, failures: tests/soak/soak.py), then the registry killed for 30 s under load
 .PHONY: soak
 soak: install-test redis postgres
+	$(BIN)/python tests/soak/soak.py --requests $${SOAK_REQUESTS:-200000} --restart-every $${SOAK_RESTART_EVERY:-30} --json var/soak.json
 	FEDGATE_REGISTRY_DOWN_SECONDS=30 $(BIN)/python -m pytest -q -s -p no:randomly tests/registry/test_registry_gateways.py -k registry_down
 
 ## bench: fedgate against Apollo Gateway and Hive Gateway on loopback; writes bench/results/ (see docs/benchmark.md)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -115,6 +116,7 @@ class Guard:
 
         metrics.PLAN_CACHE_SIZE.set_function(plan_cache_size)
         metrics.IN_FLIGHT.set_function(lambda: float(self.in_flight))
+        metrics.EVENT_LOOP_TASKS.set_function(_event_loop_tasks)
 
     def instrument(self, transport: Transport) -> InstrumentedTransport:
         """The transport the executor should use: `transport` with metrics, spans and outbound headers."""
@@ -204,6 +206,14 @@ class Guard:
                 info.operation or "-", status, seconds * 1000,
                 extra={"operation": info.operation, "status": status, "duration_ms": round(seconds * 1000, 3)},
             )
+
+
+def _event_loop_tasks() -> float:
+    """Tasks of the running event loop (a scrape runs in it); 0 when read from outside any loop."""
+    try:
+        return float(len(asyncio.all_tasks()))
+    except RuntimeError:
+        return 0.0
 
 
 class _OperationsMiddleware:
