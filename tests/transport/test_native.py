@@ -47,3 +47,21 @@ def test_chunked_body_and_close_delimited_body():
     assert _answer([raw[:30], raw[30:61], raw[61:]]) == (200, b'{"data":null}', None)
     raw = b"HTTP/1.0 502 Bad Gateway\r\n\r\nupstream down"
     assert _answer([raw], close=True) == (502, b"upstream down", None)
+
+
+def test_a_compressed_answer_is_refused_past_the_limit_without_inflating_it_all():
+    """A compression bomb (10 MB of zeros in a few KB) stops at max_response_bytes."""
+    import zlib
+
+    import brotli
+    import pytest
+
+    from gateway.transport.client import ResponseTooLarge
+    from gateway.transport.native import _decoded
+
+    plain = b"0" * 10_000_000
+    gzipped = zlib.compress(plain, wbits=31)
+    assert _decoded(gzipped, b"gzip", 20_000_000) == plain
+    for body, encoding in ((gzipped, b"gzip"), (brotli.compress(plain), b"br")):
+        with pytest.raises(ResponseTooLarge):
+            _decoded(body, encoding, 1_000_000)
