@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.config import RedisCacheConfig
 from gateway.observability.metrics import CACHE_ERRORS
@@ -41,7 +42,10 @@ class RedisCache:
             timeout=config.timeout,
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
-            retry=Retry(NoBackoff(), 0),
+            # One retry, on a fresh connection, for a connection error only: a pooled connection
+            # that sat idle while Redis restarted fails once on first use, and without this the
+            # write riding on it is lost (another replica then misses it). A timeout is not retried.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
         self._redis = Redis(connection_pool=self._pool)
         self._down_until = 0.0

@@ -81,6 +81,24 @@ async def test_redis_down_means_misses_then_the_cache_comes_back(own_redis):
     await cache.aclose()
 
 
+async def test_connections_idle_while_redis_was_down_do_not_cost_writes_once_it_is_back(own_redis):
+    """Several replicas share one Redis: a write dropped after it returns is a cross-replica miss."""
+    cache = RedisCache(RedisCacheConfig(url=own_redis.url, timeout=0.5, retry_after=0.1))
+    # Concurrent requests open several pooled connections, which then sit idle.
+    await asyncio.gather(*(cache.set_many([(f"k{i}", b"v", 30)]) for i in range(8)))
+    own_redis.kill()
+    own_redis.start()
+    await asyncio.sleep(0.15)
+    failures = cache.failures
+
+    for i in range(8):  # each call takes an idle connection that Redis's restart closed
+        await cache.set_many([(f"after{i}", b"v", 30)])
+
+    assert cache.failures == failures, "a pooled connection from before the restart cost a write"
+    assert await cache.get_many([f"after{i}" for i in range(8)]) == [b"v"] * 8
+    await cache.aclose()
+
+
 async def test_a_slow_redis_counts_as_a_miss(own_redis):
     cache = RedisCache(RedisCacheConfig(url=own_redis.url, timeout=0.1, retry_after=0.1))
     await cache.set_many([("k", b"v", 30)])
