@@ -29,15 +29,49 @@ from bench.nginx import Nginx
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "cluster-invalidation-secret"
 KEY_PREFIX = "cluster:"
+FEDGATE = str(Path(sys.executable).with_name("fedgate"))
+REGISTRY_ADMIN = "cluster-registry-admin"
+GRAPH, VARIANT = "shop", "cluster"
+POLL_INTERVAL = 0.5  # lifecycle.poll_interval of the replicas: how often they ask the registry
+
+
+class Registry:
+    """The registry's JSON API (docs/registry.md) with the admin token."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.headers = {"authorization": f"Bearer {REGISTRY_ADMIN}"}
+
+    @property
+    def supergraph_url(self) -> str:
+        return f"{self.base_url}/graphs/{GRAPH}/variants/{VARIANT}/supergraph"
+
+    def publish(self, name: str, sdl: str, routing_url: str) -> httpx.Response:
+        return httpx.put(f"{self.base_url}/graphs/{GRAPH}/variants/{VARIANT}/subgraphs/{name}",
+                         json={"sdl": sdl, "routing_url": routing_url}, headers=self.headers, timeout=30)
+
+    def publish_all(self, urls: dict[str, str]) -> None:
+        created = httpx.post(f"{self.base_url}/graphs", json={"name": GRAPH}, headers=self.headers, timeout=30)
+        assert created.status_code in (201, 409), created.text
+        for name, url in urls.items():
+            published = self.publish(name, (ROOT / "schema" / f"{name}.graphql").read_text(), url)
+            assert published.status_code in (200, 201), published.text
+
+    def token(self, kind: str) -> str:
+        made = httpx.post(f"{self.base_url}/tokens", json={"kind": kind, "graph": GRAPH}, headers=self.headers,
+                          timeout=30)
+        assert made.status_code == 201, made.text
+        return str(made.json()["token"])
 
 
 class Replica:
-    """One `fedgate serve` on a fixed port: stop (SIGTERM: drain) and start again."""
+    """One `fedgate serve` on a fixed port, following the registry: stop (SIGTERM: drain) and start again."""
 
-    def __init__(self, name: str, port: int, supergraph: Path, config: Path, workdir: Path) -> None:
+    def __init__(self, name: str, port: int, supergraph_url: str, config: Path, workdir: Path, token: str) -> None:
         self.name = name
         self.port = port
-        self.supergraph = supergraph
+        self.supergraph_url = supergraph_url
+        self.token = token
         self.config = config
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
@@ -57,13 +91,11 @@ class Replica:
 
     def start(self, timeout: float = 90.0) -> None:
         """Start the process and return once `/ready` is 200."""
-        fedgate = str(Path(sys.executable).with_name("fedgate"))
-        argv = [fedgate, "serve", "--supergraph", str(self.supergraph), "--config", str(self.config),
+        argv = [FEDGATE, "serve", "--supergraph-url", self.supergraph_url, "--config", str(self.config),
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "FEDGATE_SUPERGRAPH_TOKEN": self.token}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT
-            )
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -213,7 +245,9 @@ class Cluster:
     nginx: Nginx
     load: Load
     workdir: Path
+    registry: Registry
     cross_replica_hits: int = 0
+    publish_seconds: float | None = None  # from a publish answered to every replica serving it
 
     def hit(self, n: int = 1) -> None:
         """Count `n` answers one replica gave from what another one cached."""

@@ -19,7 +19,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cache"))
 
 from cache_helpers import OwnRedis  # noqa: E402
-from cluster import KEY_PREFIX, ROOT, SECRET, Cluster, Load, Nginx, Replica  # noqa: E402
+from cluster import (  # noqa: E402
+    FEDGATE,
+    KEY_PREFIX,
+    POLL_INTERVAL,
+    REGISTRY_ADMIN,
+    ROOT,
+    SECRET,
+    Cluster,
+    Load,
+    Nginx,
+    Registry,
+    Replica,
+)
 
 # The root conftest's process helpers (plain functions; `from conftest import` could pick another folder's).
 _spec = importlib.util.spec_from_file_location("_fedgate_root_conftest", ROOT / "tests" / "conftest.py")
@@ -47,6 +59,7 @@ cache:
   invalidation:
     secret_file: {secret_file}  # as a mounted Kubernetes Secret (deploy/k8s)
 lifecycle:
+  poll_interval: {POLL_INTERVAL}
   shutdown_delay: 1.0
   drain_timeout: 10
 """
@@ -65,16 +78,25 @@ def cluster(
     try:
         subgraphs = subgraph_stack_factory(workdir / "subgraphs")
         started.extend(subgraphs.values())
-        sdl = (ROOT / "schema" / "supergraph.graphql").read_text()
-        for name, port in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
-            sdl = sdl.replace(f"http://127.0.0.1:{port}/", f"{subgraphs[name].base_url}/")
-        supergraph = workdir / "supergraph.graphql"
-        supergraph.write_text(sdl)
+        # The registry the replicas follow, with the three subgraphs published to it.
+        registry_port = find_free_port()
+        registry = _root.start_service_process(
+            "registry",
+            [FEDGATE, "registry", "serve", "--database", str(workdir / "registry.db"), "--port", str(registry_port),
+             "--admin-token", REGISTRY_ADMIN, "--log-level", "warning"],
+            registry_port, workdir, health_path="/health",
+        )
+        started.append(registry)
+        api = Registry(registry.base_url)
+        api.publish_all({name: subgraphs[name].url for name in ("orders", "payments", "delivery")})
+        read_token = api.token("read")
         config = workdir / "fedgate.yaml"
         secret_file = workdir / "invalidation-secret"
         secret_file.write_text(SECRET + "\n")
         config.write_text(_config(redis.url, secret_file))
-        replicas = [Replica(f"gateway-{i}", find_free_port(), supergraph, config, workdir) for i in (1, 2, 3)]
+        replicas = [
+            Replica(f"gateway-{i}", find_free_port(), api.supergraph_url, config, workdir, read_token) for i in (1, 2, 3)
+        ]
         for replica in replicas:
             replica.start()
             started.append(replica)
@@ -83,13 +105,14 @@ def cluster(
         started.append(nginx)
         load = Load(nginx.url)
         load.start()
-        cluster = Cluster(redis, subgraphs, replicas, nginx, load, workdir)
+        cluster = Cluster(redis, subgraphs, replicas, nginx, load, workdir, api)
         yield cluster
         load.stop()
         counts = (
             f"[cluster] load through nginx: sent {load.sent}, failed {load.failed}, "
             f"APQ hashes re-sent with their text {load.apq_misses}; cross-replica hits {cluster.cross_replica_hits}; "
-            f"answered per replica {nginx.served_by()}; passed to a second replica by nginx {nginx.retried()}"
+            f"answered per replica {nginx.served_by()}; passed to a second replica by nginx {nginx.retried()}; "
+            f"a registry publish served by all replicas after {cluster.publish_seconds or float('nan'):.2f} s"
         )
         capture = request.config.pluginmanager.getplugin("capturemanager")
         with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from cluster import KEY_PREFIX, SECRET, Cluster, Replica, apq_body
+from cluster import KEY_PREFIX, POLL_INTERVAL, ROOT, SECRET, Cluster, Replica, apq_body
 
 PLACE = """
 mutation Place {
@@ -117,6 +117,29 @@ def test_plan_made_on_one_replica_is_found_in_redis_by_the_others(cluster, no_fa
         assert replica.metric("fedgate_cache_misses_total", cache="plan") == 0, "it planned instead"
         assert replica.metric("fedgate_cache_hits_total", cache="plan") >= 1
         cluster.hit()
+
+
+def _query_fields(replica: Replica) -> set[str]:
+    body = replica.post({"query": '{ __type(name: "Query") { fields { name } } }'}).json()
+    return {field["name"] for field in body["data"]["__type"]["fields"]}
+
+
+def test_publish_to_the_registry_reaches_every_replica(cluster, no_failed_requests):
+    field = f"clusterProbe{uuid.uuid4().hex[:6]}"
+    assert all(field not in _query_fields(r) for r in cluster.replicas)
+    sdl = (ROOT / "schema" / "orders.graphql").read_text().replace("type Query {", f"type Query {{\n  {field}: String", 1)
+    assert "type Query {" in sdl and field in sdl
+    published = cluster.registry.publish("orders", sdl, cluster.subgraphs["orders"].url)
+    assert published.status_code in (200, 201), published.text
+
+    started = time.monotonic()
+    waiting = set(cluster.replicas)
+    # Two poll intervals, and room for a machine shared with other test runs.
+    while waiting and time.monotonic() - started < 2 * POLL_INTERVAL + 5:
+        waiting = {r for r in waiting if field not in _query_fields(r)}
+        time.sleep(0.05)
+    assert not waiting, f"{[r.name for r in waiting]} still serve the old supergraph"
+    cluster.publish_seconds = time.monotonic() - started
 
 
 def test_rolling_restart_of_every_replica_fails_no_request(cluster, no_failed_requests):
