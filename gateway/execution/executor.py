@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -238,7 +238,7 @@ class _Run:
             log.exception("fetch failed unexpectedly")
             self.errors.append(error_dict("Internal error while executing a subgraph fetch.", INTERNAL_SERVER_ERROR))
 
-    def _body(self, fetch: PreparedFetch, reps: list[bytes] | None) -> bytes:
+    def _body(self, fetch: PreparedFetch, reps: list[bytes] | None, extra: bytes = b"") -> bytes:
         parts: list[bytes] = []
         if reps is not None:
             parts.append(_REPS_KEY + b",".join(reps) + b"]")
@@ -246,7 +246,7 @@ class _Run:
         for name, key in fetch.variables:
             if name in variables:
                 parts.append(key + orjson.dumps(variables[name]))
-        return fetch.body_prefix + b",".join(parts) + b"}}"
+        return fetch.body_prefix + b",".join(parts) + extra + b"}}"
 
     async def _send(self, node: FetchNode, body: bytes) -> tuple[Any, list[Any]]:
         """(data, raw GraphQL errors) of one subgraph request; transport failures are recorded here."""
@@ -360,10 +360,40 @@ class _Run:
         entities = collect_entities(self.data, flatten.path, self.matcher, self.collected)
         if not entities:
             return
+        if node.context_rewrites and node.requires is not None:
+            for group, extra in self._by_context(node, flatten):
+                await self._fetch_entities(node, flatten, group, extra)
+            return
         paths = _LazyPaths(self.data, flatten, self.matcher, entities)
         if node.requires is None:
             await self._fetch_reentry(node, entities, paths)
             return
+        await self._fetch_entities(node, flatten, entities, b"", paths)
+
+    def _by_context(self, node: FetchNode, flatten: FlattenNode) -> list[tuple[list[dict[str, Any]], bytes]]:
+        """The Flatten's entities grouped by their `@fromContext` values, each group with those
+        values as extra JSON variables (`,"name":value`): one request per distinct set of values."""
+        found, paths = collect_at_path(self.data, flatten.path, self.matcher)
+        groups: dict[bytes, list[dict[str, Any]]] = {}
+        for entity, path in zip(found, paths, strict=True):
+            extra = b""
+            for rewrite in node.context_rewrites:
+                value = _context_value(self.data, path, rewrite.up, rewrite.path)
+                extra += b"," + orjson.dumps(rewrite.variable) + b":" + orjson.dumps(value)
+            groups.setdefault(extra, []).append(entity)
+        return [(entities, extra) for extra, entities in groups.items()]
+
+    async def _fetch_entities(
+        self,
+        node: FetchNode,
+        flatten: FlattenNode,
+        entities: list[dict[str, Any]],
+        extra: bytes,
+        paths: _LazyPaths | None = None,
+    ) -> None:
+        """One `_entities` request for `entities`, merged back into them; `extra`: more JSON variables."""
+        if paths is None:
+            paths = _LazyPaths(self.data, flatten, self.matcher, entities)
         fetch = self.prepared.fetches[id(node)]
         matcher = self.matcher
         projector = fetch.projector
@@ -374,10 +404,10 @@ class _Run:
         n_reps = len(reps)
         if self.trace is not None:
             self.trace.representations(node, n_reps)
-        if self.cache is not None:
+        if self.cache is not None and not extra:
             data, raw_errors = await self.cache.fetch_entities(self, node, fetch, reps)
         else:
-            data, raw_errors = await self._send(node, self._body(fetch, reps))
+            data, raw_errors = await self._send(node, self._body(fetch, reps, extra))
         if raw_errors:
             failed_at = None
             if data is None:
@@ -509,3 +539,22 @@ def _describe(value: Any) -> str:
 def _client_path(path: list[Any], aliases: dict[str, str]) -> list[Any]:
     """`path` with the planner's internal aliases replaced by the keys the client selected."""
     return [aliases.get(seg, seg) if type(seg) is str else seg for seg in path]
+
+
+def _context_value(root: dict[str, Any], path: Sequence[Any], up: int, keys: tuple[str, ...]) -> Any:
+    """The value `keys` selects on the object `up` object levels above the one at response `path`."""
+    end = len(path)
+    for _ in range(up):
+        while end and type(path[end - 1]) is int:
+            end -= 1
+        end -= 1  # the field that led down to this object
+    node: Any = root
+    for seg in path[: max(end, 0)]:
+        node = node[seg] if type(seg) is int else node.get(seg) if type(node) is dict else None
+        if node is None:
+            return None
+    for key in keys:
+        if type(node) is not dict:
+            return None
+        node = node.get(key)
+    return node

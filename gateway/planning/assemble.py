@@ -66,7 +66,11 @@ class Assembler:
         defs = []
         if g.is_entity:
             defs.append("$representations:[_Any!]!")
+        contextual = {r.variable: r.type for r in g.context_rewrites}
         for v in variables:
+            if v in contextual:
+                defs.append(f"${v}:{contextual[v]}")
+                continue
             d = self.var_defs.get(v)
             if d is None:
                 raise PlanningError("QUERY_PLANNING_FAILED", f"variable ${v} is not defined by the operation")
@@ -91,13 +95,14 @@ class Assembler:
             service_name=g.subgraph,
             operation=operation,
             operation_kind=g.operation_kind,
-            variable_usages=tuple(variables),
+            variable_usages=tuple(v for v in variables if v not in contextual),
             requires=outsel_to_requires(g.inputs) if g.is_entity else None,
             input_rewrites=tuple(g.input_rewrites),
             output_rewrites=tuple(g.output_rewrites),
             operation_name=name,
             display=g.out.print(),
             id=g.id,
+            context_rewrites=tuple(g.context_rewrites),
         )
         if g.is_entity:
             node = FlattenNode(g.printed_path(), node)

@@ -10,15 +10,15 @@ parent, which re-fetches the parent field elsewhere (shared roots, value types s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from graphql import SelectionSetNode
+from graphql import ArgumentNode, NameNode, SelectionSetNode, VariableNode
 
 from ..supergraph import JoinType, Supergraph
 from .errors import PlanningError
 from .groups import FetchGroup, OutSel
-from .nodes import LIST, FlattenPath, TypeCondition, ValueSetter
+from .nodes import LIST, ContextRewrite, FlattenPath, TypeCondition, ValueSetter
 from .normalize import Cond, NField, Normalizer, NSel
 
 INF = float("inf")
@@ -37,6 +37,18 @@ class Source:
     via: str
 
 
+@dataclass(slots=True)
+class _Object:
+    """An object on the response path being planned: its type, where it is fetched, its selection."""
+
+    type_name: str
+    graph: str
+    group: FetchGroup
+    out: OutSel
+    path: FlattenPath
+    view: View | None
+
+
 class Builder:
     def __init__(self, supergraph: Supergraph, operation_kind: str = "query") -> None:
         self.sg = supergraph
@@ -52,6 +64,10 @@ class Builder:
         # Per object on the current response path: the subgraphs that could be resolving it. Every one
         # of them is a candidate plan; a union below keeps only the members all of them know.
         self._cands: list[frozenset[str]] = [frozenset(supergraph.subgraph_urls)]
+        # The objects enclosing the one being planned, outermost first: where a `@fromContext`
+        # argument finds the ancestor that sets its context.
+        self._objects: list[_Object] = []
+        self._contextual_count = 0
 
     # ------------------------------------------------------------------ metadata helpers
 
@@ -210,6 +226,8 @@ class Builder:
             return INF
         cost = 1.0
         meta = self.sg.field(type_name, f.name)
+        if meta is not None and graph in meta.context_args:
+            cost += JUMP
         if meta is not None and graph in meta.requires and not self._provided(type_name, f, view):
             req = self.fieldset(type_name, meta.requires[graph])
             rc = self.cost_fields(type_name, graph, req, view)
@@ -432,7 +450,11 @@ class Builder:
                 else:
                     group = self.root_group(graph)
                 prev_graph = graph
-                left = self.plan_fields(group, group.out, root_type, graph, [cur], (), None)
+                self._objects.append(_Object(root_type, graph, group, group.out, (), None))
+                try:
+                    left = self.plan_fields(group, group.out, root_type, graph, [cur], (), None)
+                finally:
+                    self._objects.pop()
                 pending.extend(left)
 
     def _choose_root_graph(
@@ -564,6 +586,8 @@ class Builder:
         requires_done: frozenset[str],
     ) -> list[NField]:
         meta = self.sg.field(type_name, f.name)
+        if meta is not None and graph in meta.context_args and f.name not in requires_done:
+            return self._contextual(group, out, type_name, graph, f, path, view, Source(graph, type_name))
         if (
             meta is not None
             and graph in meta.requires
@@ -579,10 +603,12 @@ class Builder:
         assert of.sel is not None
         sub_path = path + (f.key,) + (LIST,) * f.list_depth
         self._cands.append(self._child_candidates(type_name, f))
+        self._objects.append(_Object(type_name, graph, group, out, path, view))
         try:
             left = self.plan_sub(group, of.sel, f, graph, sub_path, self.provides_view(f, graph, view))
         finally:
             self._cands.pop()
+            self._objects.pop()
         if not left:
             return []
         # Children this subgraph cannot reach: the caller fetches the same field again elsewhere.
@@ -600,6 +626,8 @@ class Builder:
         src: Source,
     ) -> list[NField]:
         meta = self.sg.field(src.via, f.name)
+        if meta is not None and src.graph in meta.context_args:
+            return self._contextual(group, out, type_name, graph, f, path, view, src)
         if meta is not None and src.graph in meta.requires:
             return self._requires(group, out, type_name, graph, f, path, view, src)
         jt = self._best_key(type_name, graph, src, view)
@@ -636,6 +664,88 @@ class Builder:
         return self.plan_fields(
             child, cout, src.via, src.graph, [f], path, None, requires_done=frozenset((f.name,))
         )
+
+    def _contextual(
+        self,
+        group: FetchGroup,
+        out: OutSel,
+        type_name: str,
+        graph: str,
+        f: NField,
+        path: FlattenPath,
+        view: View | None,
+        src: Source,
+    ) -> list[NField]:
+        """`f` takes arguments from a context (`@fromContext`): fetch each context's selection on the
+        nearest enclosing object that sets it, then call `src.graph` for `f` in an entity fetch of its
+        own, the values passed as variables that the executor reads `up` levels above each entity."""
+        meta = self.sg.field(src.via, f.name)
+        assert meta is not None
+        self._contextual_count += 1
+        log: set[int] = {group.id}
+        rewrites: list[ContextRewrite] = []
+        extra_args: list[ArgumentNode] = []
+        self._touch_logs.append(log)
+        try:
+            for i, carg in enumerate(meta.context_args[src.graph]):
+                found = None
+                for depth in range(len(self._objects) - 1, -1, -1):
+                    anc = self._objects[depth]
+                    if carg.context in self._contexts_of(anc.type_name):
+                        found = depth
+                        break
+                if found is None:
+                    raise PlanningError(
+                        "QUERY_PLANNING_FAILED",
+                        f"cannot plan {type_name}.{f.name}: no enclosing object sets the context "
+                        f"{carg.context.split('__', 1)[-1]!r} its argument {carg.name!r} takes a value from",
+                    )
+                anc = self._objects[found]
+                fields = [x for x in self.fieldset(anc.type_name, carg.selection) if x.name != "__typename"]
+                if len(fields) != 1:
+                    raise PlanningError(
+                        "QUERY_PLANNING_FAILED",
+                        f"cannot plan {type_name}.{f.name}: the context selection for {carg.name!r} "
+                        f"selects {len(fields)} fields on {anc.type_name}, not one",
+                    )
+                saved = self._objects
+                self._objects = saved[:found]
+                try:
+                    left = self.plan_fields(anc.group, anc.out, anc.type_name, anc.graph, fields, anc.path, anc.view)
+                finally:
+                    self._objects = saved
+                if left:
+                    raise PlanningError(
+                        "QUERY_PLANNING_FAILED",
+                        f"cannot fetch the context value {carg.selection and _describe(fields[0])} of "
+                        f"{anc.type_name} for {type_name}.{f.name}",
+                    )
+                variable = f"contextualArgument_{self._contextual_count}_{i}"
+                rewrites.append(ContextRewrite(variable, carg.type, len(self._objects) - found, (fields[0].key,)))
+                extra_args.append(
+                    ArgumentNode(name=NameNode(value=carg.name), value=VariableNode(name=NameNode(value=variable)))
+                )
+        finally:
+            self._touch_logs.pop()
+        jt = self._key_for_requires(type_name, graph, src, view)
+        if jt is None:
+            return [f]
+        child, cout = self.entity_group(group, out, type_name, graph, path, src, jt, f.conds, view, unique=True)
+        child.deps |= log - {child.id}
+        child.context_rewrites.extend(rewrites)
+        with_args = replace(f, args=f.args + tuple(extra_args))
+        return self.plan_fields(
+            child, cout, src.via, src.graph, [with_args], path, None, requires_done=frozenset((f.name,))
+        )
+
+    def _contexts_of(self, type_name: str) -> frozenset[str]:
+        """Contexts an object of `type_name` sets: its own, its interfaces' and its unions'."""
+        meta = self.sg.types.get(type_name)
+        out = set(meta.contexts) if meta is not None else set()
+        for t, m in self.sg.types.items():
+            if m.contexts and t != type_name and m.kind in ("INTERFACE", "UNION") and self.sg.satisfies(type_name, t):
+                out |= m.contexts
+        return frozenset(out)
 
     def _key_for_requires(self, type_name: str, graph: str, src: Source, view: View | None) -> JoinType | None:
         """Prefer a key the requiring subgraph resolves itself; else any key reachable from here."""

@@ -12,6 +12,7 @@ from graphql import ArgumentNode, VariableNode, print_ast, visit
 from graphql.language import Visitor
 
 from .nodes import (
+    ContextRewrite,
     FlattenPath,
     KeyRenamer,
     RequiresField,
@@ -171,6 +172,7 @@ class FetchGroup:
     input_rewrites: list[Rewrite] = field(default_factory=list)
     output_rewrites: list[Rewrite] = field(default_factory=list)
     path_variants: list[FlattenPath] = field(default_factory=list)
+    context_rewrites: list[ContextRewrite] = field(default_factory=list)
 
     def printed_path(self) -> FlattenPath:
         """The Flatten path, with type conditions merged over every place the group was used."""

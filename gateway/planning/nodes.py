@@ -80,6 +80,18 @@ class KeyRenamer:
 Rewrite = ValueSetter | KeyRenamer
 
 
+@dataclass(frozen=True, slots=True)
+class ContextRewrite:
+    """Where an entity fetch finds a `@fromContext` value: `up` object levels above each entity (Apollo
+    prints `..` once per level), then `path` into that ancestor (its key, or the key of an internal alias);
+    the value is sent as variable `$variable` (Apollo's `contextRewrites` KeyRenamer)."""
+
+    variable: str
+    type: str
+    up: int
+    path: tuple[str, ...]
+
+
 # --- plan nodes ---
 
 
@@ -102,6 +114,8 @@ class FetchNode:
     # The output selection as printed inside the plan (the `_entities` wrapper flattened away).
     display: str = ""
     id: int = 0
+    # `@fromContext` arguments: entities with different values are fetched in separate requests.
+    context_rewrites: tuple[ContextRewrite, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

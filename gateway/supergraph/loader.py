@@ -31,13 +31,14 @@ from graphql import (
     parse,
     print_ast,
     print_type,
+    value_from_ast_untyped,
 )
 
 from gateway.composition.api_schema import is_machinery, named_type, schema_document
 from gateway.composition.links import LinkedNames, read_links, schema_directives
 
 from .errors import SupergraphError
-from .model import FieldMeta, JoinField, JoinType, TypeMeta, label_view
+from .model import ContextArgument, FieldMeta, JoinField, JoinType, TypeMeta, label_view
 from .schema import Supergraph
 
 _SUPPORTED_JOIN = {(0, 1), (0, 2), (0, 3), (0, 4), (0, 5)}
@@ -169,6 +170,7 @@ def load_supergraph(sdl: str) -> Supergraph:
     d_type = names.directive("join", "type")
     d_field = names.directive("join", "field")
     d_owner = names.directive("join", "owner")
+    d_context = names.linked_directive("context")
     d_impl = names.directive("join", "implements")
     d_member = names.directive("join", "unionMember")
     d_enum = names.directive("join", "enumValue")
@@ -201,6 +203,8 @@ def load_supergraph(sdl: str) -> Supergraph:
         graphs = frozenset(jt.graph for jt in meta.join_types) or all_graphs
         meta.graphs = graphs
         meta.interface_object_in = frozenset(jt.graph for jt in meta.join_types if jt.is_interface_object)
+        if d_context is not None:
+            meta.contexts = frozenset(a["name"] for a in _directives(definition, d_context) if isinstance(a.get("name"), str))
 
         if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
             impl: dict[str, set[str]] = {}
@@ -275,6 +279,27 @@ def _field_set(fields: str, where: str) -> SelectionSetNode:
         raise SupergraphError("SUPERGRAPH_INVALID", f"bad field set {fields!r} on {where}: {exc.message}") from exc
 
 
+def _context_arguments(fnode: Any, d_field: str, graph: str, graph_of: Any, tname: str, fname: str) -> tuple[ContextArgument, ...]:
+    """The `contextArguments` of `fnode`'s `@join__field(graph: graph)` (a list of input objects)."""
+    out: list[ContextArgument] = []
+    for d in fnode.directives or ():
+        if d.name.value != d_field:
+            continue
+        args = {a.name.value: a.value for a in d.arguments or ()}
+        if "graph" not in args or graph_of(_args(d), f"@{d_field} on {tname}.{fname}") != graph:
+            continue
+        raw = value_from_ast_untyped(args["contextArguments"]) if "contextArguments" in args else None
+        for item in raw or ():
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("name", "type", "context", "selection")):
+                raise SupergraphError("SUPERGRAPH_INVALID", f"bad contextArguments on {tname}.{fname}")
+            text = item["selection"].strip()
+            if text.startswith("{") and text.endswith("}"):
+                text = text[1:-1]
+            selection = _field_set(text, f"{tname}.{fname} contextArguments")
+            out.append(ContextArgument(item["name"], item["type"], item["context"], selection))
+    return tuple(out)
+
+
 def _field_meta(
     fnode: Any,
     tname: str,
@@ -305,6 +330,8 @@ def _field_meta(
             override_label=args.get("overrideLabel"),
             used_overridden=bool(args.get("usedOverridden", False)),
         )
+        if g is not None and args.get("contextArguments"):
+            meta.context_args[g] = _context_arguments(fnode, d_field, g, graph_of, tname, fname)
         if jf.requires:
             jf.requires_selection = _field_set(jf.requires, f"{tname}.{fname} @requires")
         if jf.provides:

@@ -35,6 +35,17 @@ class JoinField:
     used_overridden: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """One `@fromContext` argument (join v0.5 `contextArguments`): argument `name` of type `type`
+    takes the value of `selection` on the nearest ancestor object whose type sets `context`."""
+
+    name: str
+    type: str
+    context: str
+    selection: SelectionSetNode
+
+
 @dataclass(slots=True)
 class FieldMeta:
     name: str
@@ -54,6 +65,8 @@ class FieldMeta:
     # field when the label is active). `resolvable_in` above is the view with no label active.
     label_rules: dict[str, tuple[str, bool]] = field(default_factory=dict)
     resolvable_base: frozenset[str] = frozenset()
+    # graph -> the arguments that subgraph takes from a context (`@fromContext`).
+    context_args: dict[str, tuple[ContextArgument, ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -68,6 +81,8 @@ class TypeMeta:
     enum_values_in: dict[str, frozenset[str]] = field(default_factory=dict)
     inaccessible: bool = False
     interface_object_in: frozenset[str] = frozenset()
+    # Contexts this type sets (`@context(name:)`, names as the supergraph spells them: `<graph>__<name>`).
+    contexts: frozenset[str] = frozenset()
 
     def keys_in(self, graph: str, resolvable_only: bool = True) -> list[JoinType]:
         """Keys `graph` declares for this type; resolvable ones only unless asked."""
