@@ -88,6 +88,13 @@ class CompressionMiddleware:
 
         async def send_compressed(message: Message) -> None:
             if message["type"] == "http.response.start":
+                headers = Headers(raw=message["headers"])
+                length = headers.get("content-length")
+                if headers.get("content-type", "").startswith(_STREAMED) or (
+                    length is not None and length.isdigit() and int(length) < self.min_size
+                ):
+                    await send(message)  # a stream's headers must go out before its first event
+                    return
                 held["start"] = message  # wait for the body to decide
                 return
             start = held.pop("start", None)
