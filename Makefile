@@ -71,7 +71,7 @@ chromium:
 	scripts/ensure-chromium.sh
 
 ## test: lint, the supergraph in sync with the subgraph SDLs, then the whole pytest suite
-test: install-test redis nginx k8s-tools node-test-deps chromium postgres
+test: install-test redis nginx k8s-tools node-test-deps chromium postgres js-clients
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory schema-check
 	$(BIN)/python -m pytest
