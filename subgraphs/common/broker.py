@@ -44,15 +44,26 @@ class MemoryBroker:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
-        """Events of `topic` published from now on, until the consumer stops iterating."""
+    def _register(self, topic: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE_SIZE)
         self._queues.setdefault(topic, set()).add(queue)
+        return queue
+
+    def _unregister(self, topic: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        queues = self._queues.get(topic)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._queues[topic]
+
+    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+        """Events of `topic` published from now on, until the consumer stops iterating."""
+        queue = self._register(topic)
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._queues[topic].discard(queue)
+            self._unregister(topic, queue)
 
     def subscribers(self, topic: str) -> int:
         """How many consumers listen on `topic` now."""
@@ -63,13 +74,18 @@ class MemoryBroker:
 
 
 class RedisBroker:
-    """Redis pub/sub: channel `<prefix><topic>`, events as JSON."""
+    """Redis pub/sub: channel `<prefix><topic>`, events as JSON.
+
+    One Redis subscription per topic per process, fanned out to local subscribers in memory: a
+    thousand subscribers of one topic cost one Redis connection, not a thousand."""
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis.asyncio as aioredis
 
         self._redis = aioredis.from_url(url)
         self._prefix = prefix
+        self._local = MemoryBroker()
+        self._listeners: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Publish to every replica's subscribers; a Redis outage is logged, never fails the mutation."""
@@ -80,18 +96,42 @@ class RedisBroker:
 
     async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
         """Events of `topic` published by any replica from now on."""
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._prefix + topic)
+        listener = self._listeners.get(topic)
+        if listener is None:
+            ready = asyncio.Event()
+            listener = self._listeners[topic] = (asyncio.create_task(self._listen(topic, ready)), ready)
+        queue = self._local._register(topic)
         try:
+            await asyncio.wait_for(listener[1].wait(), 10)  # events published from here on arrive
+            while True:
+                yield await queue.get()
+        finally:
+            self._local._unregister(topic, queue)
+            if self._local.subscribers(topic) == 0 and self._listeners.get(topic) is listener:
+                del self._listeners[topic]
+                listener[0].cancel()
+
+    async def _listen(self, topic: str, ready: asyncio.Event) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(self._prefix + topic)
+            ready.set()
             async for message in pubsub.listen():
                 if message.get("type") == "message":
-                    yield orjson.loads(message["data"])
+                    await self._local.publish(topic, orjson.loads(message["data"]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - subscribers of this topic stop hearing; logged
+            log.exception("Redis subscription to %s failed", topic)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.unsubscribe()
                 await pubsub.aclose()
 
     async def close(self) -> None:
+        for task, _ready in self._listeners.values():
+            task.cancel()
+        self._listeners.clear()
         await self._redis.aclose()
 
 

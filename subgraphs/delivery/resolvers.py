@@ -21,7 +21,8 @@ from subgraphs.common import (
 )
 from subgraphs.delivery.store import DeliveryStore
 
-# Broker topic of the positions agents report (`reportAgentLocation` -> `agentLocation`).
+# Broker topic prefix of the positions agents report (`reportAgentLocation` -> `agentLocation`),
+# one topic per delivery: `agent-location:<delivery id>`.
 AGENT_LOCATION_TOPIC = "agent-location"
 
 # Key under which an Order entity carries its prefetched delivery (or None).
@@ -127,19 +128,18 @@ def build_schema(store: DeliveryStore, orders: OrdersPeer, events: Broker | None
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         event = {"delivery": found, "latitude": latitude, "longitude": longitude, "at": at}
         if events is not None:
-            await events.publish(AGENT_LOCATION_TOPIC, event)
+            await events.publish(f"{AGENT_LOCATION_TOPIC}:{found['id']}", event)
         return event
 
     @subscription.source("agentLocation")
     async def agent_location_source(
         _: Any, _info: GraphQLResolveInfo, deliveryId: str
     ) -> AsyncGenerator[dict[str, Any], None]:
-        await _existing_delivery(store, deliveryId)  # an unknown id is an error, not a silent stream
+        found = await _existing_delivery(store, deliveryId)  # an unknown id is an error, not a silent stream
         if events is None:
             return
-        async for event in events.subscribe(AGENT_LOCATION_TOPIC):
-            if event["delivery"]["id"] == str(deliveryId):
-                yield event
+        async for event in events.subscribe(f"{AGENT_LOCATION_TOPIC}:{found['id']}"):
+            yield event
 
     @subscription.field("agentLocation")
     def resolve_agent_location(event: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:

@@ -83,9 +83,9 @@ def build_schema(store: OrdersStore) -> GraphQLSchema:
     ) -> AsyncGenerator[dict[str, Any], None]:
         if store.events is None:
             return
-        async for order in store.events.subscribe(ORDER_STATUS_TOPIC):
-            if id is None or order.get("id") == str(id):
-                yield order
+        topic = ORDER_STATUS_TOPIC if id is None else f"{ORDER_STATUS_TOPIC}:{id}"
+        async for order in store.events.subscribe(topic):
+            yield order
 
     @subscription.field("orderStatusChanged")
     def resolve_order_status_changed(order: dict[str, Any], _info: GraphQLResolveInfo, **_: Any) -> dict[str, Any]:

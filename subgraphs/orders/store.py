@@ -500,6 +500,8 @@ class StatusPublisher:
             if order is not None:
                 # A later change may have committed meanwhile: publish the status of this one.
                 order["status"] = change.status
+                # Every order's topic, and this order's own (what `orderStatusChanged(id:)` reads).
                 await self._events.publish(ORDER_STATUS_TOPIC, order)
+                await self._events.publish(f"{ORDER_STATUS_TOPIC}:{order['id']}", order)
         except Exception:  # noqa: BLE001 - the change is stored; only the notification is lost
             _log.exception("could not publish the status change of order %s", change.order_id)
