@@ -91,6 +91,11 @@ soak: install-test redis postgres
 	$(BIN)/python tests/soak/soak.py --requests $${SOAK_REQUESTS:-200000} --restart-every $${SOAK_RESTART_EVERY:-30} --json var/soak.json
 	FEDGATE_REGISTRY_DOWN_SECONDS=30 $(BIN)/python -m pytest -q -s -p no:randomly tests/registry/test_registry_gateways.py -k registry_down
 
+## bench-subscriptions: 1,000 subscribers on one gateway, with and without upstream dedup (bench/results/SUBSCRIPTIONS.md)
+.PHONY: bench-subscriptions
+bench-subscriptions: install-test redis
+	$(BIN)/python -m bench.subscriptions
+
 ## bench: fedgate against Apollo Gateway and Hive Gateway on loopback; writes bench/results/ (see docs/benchmark.md)
 .PHONY: bench
 bench:

@@ -63,6 +63,7 @@ class Stack:
     """redis-server and the three subgraphs (orders publishing through Redis)."""
 
     def __init__(self, work: Path) -> None:
+        """procs: [redis, orders, payments, delivery] (gateways are started per mode)."""
         self.work = work
         self.procs: list[Proc] = []
         redis_bin = shutil.which("redis-server")
@@ -93,17 +94,19 @@ class Stack:
         sdl = (ROOT / "schema" / "supergraph.graphql").read_text()
         for name, default in (("orders", 4001), ("payments", 4002), ("delivery", 4003)):
             sdl = sdl.replace(f"http://127.0.0.1:{default}/", f"http://127.0.0.1:{self.ports[name]}/")
-        (self.work / "supergraph.graphql").write_text(sdl)
+        conf = self.work / "gateway-config"  # apart from the logs: the gateway watches its supergraph's folder
+        conf.mkdir(exist_ok=True)
+        (conf / "supergraph.graphql").write_text(sdl)
         config = {
             "lifecycle": {"shutdown_delay": 0},
             "subscriptions": {"deduplicate": dedup, "max_total": 100_000, "max_per_connection": 100_000},
         }
-        (self.work / "fedgate.yaml").write_text(yaml.safe_dump(config))
+        (conf / "fedgate.yaml").write_text(yaml.safe_dump(config))
         port = _port()
         proc = Proc(
             "gateway",
-            [sys.executable, "-m", "gateway", "serve", "--supergraph", str(self.work / "supergraph.graphql"),
-             "--config", str(self.work / "fedgate.yaml"), "--port", str(port), "--log-level", "warning"],
+            [sys.executable, "-m", "gateway", "serve", "--supergraph", str(conf / "supergraph.graphql"),
+             "--config", str(conf / "fedgate.yaml"), "--port", str(port), "--log-level", "warning"],
             cwd=ROOT, log=self.work / f"gateway-{dedup}.log",
         )
         wait_http(f"http://127.0.0.1:{port}/ready", proc)
@@ -161,6 +164,22 @@ async def _publish(redis_url: str, orders: int, stop: asyncio.Event) -> None:
         await client.aclose()
 
 
+async def _await_upstreams(url: str, expected: int, timeout: float = 120) -> float:
+    """Seconds until the gateway has `expected` streams open to orders (setup, not measured)."""
+    import httpx
+
+    metrics_url = url.replace("ws://", "http://").replace("/graphql", "/metrics")
+    start = time.monotonic()
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() - start < timeout:
+            text = (await client.get(metrics_url)).text
+            for line in text.splitlines():
+                if line.startswith('fedgate_subscription_upstreams{subgraph="orders"}') and float(line.split()[-1]) >= expected:
+                    return time.monotonic() - start
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"the gateway did not open {expected} streams in {timeout}s")
+
+
 async def _run_mode(stack: Stack, dedup: bool, subscribers: int, orders: int, seconds: float) -> dict[str, Any]:
     gateway, url = stack.gateway(dedup)
     try:
@@ -175,20 +194,24 @@ async def _run_mode(stack: Stack, dedup: bool, subscribers: int, orders: int, se
             for i in range(subscribers)
         ]
         await asyncio.wait_for(ready.wait(), 120)
-        await asyncio.sleep(1.0)  # the gateway opens its subgraph streams
+        expected = orders if dedup else subscribers
+        waited = await _await_upstreams(url, expected)
+        await asyncio.sleep(1.0)  # the subgraph subscribes to Redis
         rss_after = _rss_kib(gateway.pid)
         publisher = asyncio.ensure_future(_publish(stack.redis_url, orders, stop))
         await asyncio.sleep(2.0)  # warm-up: plans, connections
         counting[0] = True
-        cpu0, t0 = gateway.cpu_ms(), time.monotonic()
+        orders_proc = stack.procs[1]
+        cpu0, sub0, t0 = gateway.cpu_ms(), orders_proc.cpu_ms(), time.monotonic()
         await asyncio.sleep(seconds)
-        cpu1, t1 = gateway.cpu_ms(), time.monotonic()
+        cpu1, sub1, t1 = gateway.cpu_ms(), orders_proc.cpu_ms(), time.monotonic()
         counting[0] = False
         delivered = len(latencies)
         stop.set()
         await asyncio.gather(publisher, *clients, return_exceptions=True)
         return {
             "dedup": dedup,
+            "setup_s": round(waited, 1),
             "subscribers": subscribers,
             "orders": orders,
             "published_per_s": orders,
@@ -200,6 +223,9 @@ async def _run_mode(stack: Stack, dedup: bool, subscribers: int, orders: int, se
             "gateway_rss_mib": round(rss_after / 1024, 1),
             "cpu_ms_per_event": round((cpu1 - cpu0) / delivered, 3) if delivered else None,
             "gateway_cpu_share": round((cpu1 - cpu0) / ((t1 - t0) * 1000), 2),
+            # What the subgraph spends serving the streams: the other side of dedup.
+            "orders_cpu_ms_per_event": round((sub1 - sub0) / delivered, 3) if delivered else None,
+            "loadavg": Path("/proc/loadavg").read_text().split()[0],
         }
     finally:
         gateway.stop()
@@ -210,13 +236,16 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     stack = Stack(work)
     results = []
     try:
-        for dedup in (True, False):
+        for dedup in {"both": (True, False), "on": (True,), "off": (False,)}[args.dedup]:
             result = await _run_mode(stack, dedup, args.subscribers, args.orders, args.seconds)
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:
         stack.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"logs kept in {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return results
 
 
@@ -225,16 +254,18 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=int(os.environ.get("SUBSCRIBERS", 1000)))
     parser.add_argument("--orders", type=int, default=int(os.environ.get("ORDERS", 50)))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("SECONDS_PER_MODE", 10)))
+    parser.add_argument("--dedup", choices=("both", "on", "off"), default="both", help="modes to run")
+    parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
     args = parser.parse_args()
     results = asyncio.run(main_async(args))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": results},
                                   indent=2) + "\n")
-    print("| dedup | subscribers | delivered/s | p50 ms | p99 ms | RSS KiB/sub | CPU ms/event |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| dedup | subscribers | delivered/s | p50 ms | p99 ms | RSS KiB/sub | gateway CPU ms/event | orders CPU ms/event |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         print(f"| {r['dedup']} | {r['subscribers']} | {r['delivered_per_s']} | {r['p50_ms']} | {r['p99_ms']} | "
-              f"{r['rss_kib_per_subscription']} | {r['cpu_ms_per_event']} |")
+              f"{r['rss_kib_per_subscription']} | {r['cpu_ms_per_event']} | {r['orders_cpu_ms_per_event']} |")
 
 
 if __name__ == "__main__":
