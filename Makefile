@@ -65,6 +65,14 @@ schema-check: install
 	@cmp -s $(VENV)/supergraph.composed.graphql schema/supergraph.graphql || \
 		{ echo "schema/supergraph.graphql is stale: run 'make schema' and commit it"; exit 1; }
 
+## js-clients: the npm subscription clients tests/subscriptions drives (graphql-ws), into an ignored folder
+.PHONY: js-clients
+js-clients: tests/subscriptions/js/node_modules/.installed
+
+tests/subscriptions/js/node_modules/.installed: tests/subscriptions/js/package.json tests/subscriptions/js/package-lock.json
+	cd tests/subscriptions/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## chromium: make sure Debian's chromium exists (tests/explorer drive it headless)
 .PHONY: chromium
 chromium:
