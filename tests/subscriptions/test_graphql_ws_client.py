@@ -46,7 +46,6 @@ async def test_graphql_ws_client_receives_order_events(node, gateway) -> None:
     try:
         assert await _line(proc) == "ack"
         await asyncio.sleep(0.5)
-        await mutate(gateway.url, "mutation($id: ID!) { payOrder(orderId: $id, method: CARD) { id } }", {"id": order})
         await mutate(gateway.url, "mutation($id: ID!) { approveOrder(id: $id) { id } }", {"id": order})
         first = json.loads(await _line(proc))
         await mutate(gateway.url, "mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": order})
