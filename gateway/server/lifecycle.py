@@ -79,7 +79,10 @@ class Lifecycle:
         self._file_lock = asyncio.Lock()
         self.notifications = False  # True while file-system notifications are being received
         # Called (from the signal handler) when draining starts: subscriptions complete and close.
-        self.on_drain: list[Callable[[], None]] = []
+        # A hook may return a "done?" check: the listener closes only once every check passes (or
+        # after DRAIN_HOOK_GRACE), so subscriptions get their `complete` before uvicorn closes sockets.
+        self.on_drain: list[Callable[[], Callable[[], bool] | None]] = []
+        self._drain_pending: list[Callable[[], bool]] = []
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -120,12 +123,18 @@ class Lifecycle:
                 await task
         self._tasks.clear()
 
+    def drain_hooks_done(self) -> bool:
+        """Have the drain hooks (subscriptions completing) finished?"""
+        return all(done() for done in self._drain_pending)
+
     def begin_drain(self) -> None:
         """From now on `/ready` answers 503 and responses close their connection."""
         if not self.draining:
             self.draining = True
             for hook in self.on_drain:
-                hook()
+                done = hook()
+                if done is not None:
+                    self._drain_pending.append(done)
             log.info("draining: /ready is 503, the listener closes in %.1fs", self.config.shutdown_delay)
 
     # -- reload ---------------------------------------------------------------------------------
@@ -354,6 +363,9 @@ def serve(
     _DrainingServer(uv_config, lifecycle).run(sockets=[sock] if sock is not None else None)
 
 
+DRAIN_HOOK_GRACE = 5.0  # seconds past shutdown_delay the drain hooks may still take
+
+
 class _DrainingServer(uvicorn.Server):
     """uvicorn.Server whose SIGTERM drains first (see the module docstring)."""
 
@@ -386,8 +398,10 @@ class _DrainingServer(uvicorn.Server):
         self.should_exit = True
 
     async def on_tick(self, counter: int) -> bool:
-        if self._exit_at is not None and time.monotonic() >= self._exit_at:
-            self.should_exit = True
+        now = time.monotonic()
+        if self._exit_at is not None and now >= self._exit_at:
+            if self.lifecycle.drain_hooks_done() or now >= self._exit_at + DRAIN_HOOK_GRACE:
+                self.should_exit = True
         return await super().on_tick(counter)
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 from graphql import OperationType, validate
@@ -198,6 +198,7 @@ class SubscriptionService:
         self.per_connection: dict[int, int] = {}
         self.connections: set[Connection] = set()
         self.shutting_down = False
+        self._shutdown_done = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- connections -----------------------------------------------------------------------------
@@ -298,12 +299,15 @@ class SubscriptionService:
             log.info("supergraph reload ended %d subscriptions whose fields no longer exist", ended)
         return ended
 
-    def begin_shutdown(self) -> None:
-        """From a signal handler: complete every subscription and close every connection soon."""
+    def begin_shutdown(self) -> Callable[[], bool]:
+        """From a signal handler: complete every subscription and close every connection soon.
+        Returns a check that is true once that is done (the server waits for it before closing)."""
         self.shutting_down = True
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: loop.create_task(self.shutdown()))
+        if loop is None or loop.is_closed() or not self.connections:
+            return lambda: True
+        loop.call_soon_threadsafe(lambda: loop.create_task(self.shutdown()))
+        return lambda: self._shutdown_done
 
     async def shutdown(self) -> None:
         """Complete every subscription (`complete` to each client) and close every connection."""
@@ -313,6 +317,7 @@ class SubscriptionService:
         connections = list(self.connections)
         if connections:
             await asyncio.gather(*(c.shutdown() for c in connections), return_exceptions=True)
+        self._shutdown_done = True
 
     async def aclose(self) -> None:
         """At app shutdown: nothing may stay open."""
