@@ -45,7 +45,7 @@ async def test_graphql_ws_client_receives_order_events(node, gateway) -> None:
     proc = await _client(node, gateway.url, query, {"id": order}, 2)
     try:
         assert await _line(proc) == "ack"
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
         await mutate(gateway.url, "mutation($id: ID!) { approveOrder(id: $id) { id } }", {"id": order})
         first = json.loads(await _line(proc))
         await mutate(gateway.url, "mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": order})

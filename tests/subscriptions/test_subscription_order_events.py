@@ -23,7 +23,7 @@ async def test_one_event_per_status_change_joined_with_payments_and_delivery(gat
         ws = Socket(raw)
         assert await ws.init() == {"type": "connection_ack"}
         await ws.subscribe("watch", WATCH, {"id": order})
-        await asyncio.sleep(0.3)  # the gateway opens its stream to orders
+        await asyncio.sleep(1.0)  # the gateway opens its stream to orders
 
         # The saga paid it before we subscribed (place_order waits for PAID): the next event shows it.
         await mutate(gateway.url, "mutation($id: ID!) { approveOrder(id: $id) { id } }", {"id": order})
@@ -66,7 +66,7 @@ async def test_the_issue_query_on_order_1(gateway) -> None:
             "1",
             'subscription { orderStatusChanged(id: "1") { status isPaid payment { status } delivery { agent { name } } } }',
         )
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)
         await mutate(gateway.url, 'mutation { cancelOrder(id: "1") { id } }')
         message = await ws.recv()
     event = message["payload"]["data"]["orderStatusChanged"]
@@ -111,7 +111,7 @@ async def test_same_events_over_sse(gateway) -> None:
                     {"apollo-expose-query-plan": "true"})
     )
     await asyncio.wait_for(ready.wait(), 10)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.0)
     await mutate(gateway.url, "mutation($id: ID!) { approveOrder(id: $id) { id } }", {"id": order})
     await mutate(gateway.url, "mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": order})
     for _ in range(100):
@@ -140,7 +140,7 @@ async def test_queries_mutations_and_many_subscriptions_on_one_socket(gateway) -
         await ws.subscribe("q", 'query($id: ID!) { order(id: $id) { status } }', {"id": first})
         assert await ws.recv() == {"id": "q", "type": "next", "payload": {"data": {"order": {"status": "PAID"}}}}
         assert await ws.recv() == {"id": "q", "type": "complete"}
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)
         await ws.subscribe("m", "mutation($id: ID!) { approveOrder(id: $id) { status } }", {"id": second})
         got = [await ws.recv() for _ in range(3)]
         assert {"id": "m", "type": "next", "payload": {"data": {"approveOrder": {"status": "APPROVED"}}}} in got

@@ -18,7 +18,7 @@ async def _watch_one_change(gateway_url: str, mutate_url: str) -> dict:
         ws = Socket(raw)
         await ws.init()
         await ws.subscribe("1", "subscription($id: ID) { orderStatusChanged(id: $id) { status isPaid } }", {"id": order})
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(1.0)
         await mutate(mutate_url, "mutation($id: ID!) { approveOrder(id: $id) { id } }", {"id": order})
         return await ws.recv()
 
