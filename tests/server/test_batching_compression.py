@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,14 +20,16 @@ import orjson
 import pytest
 from shop import ServerThread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.composition import SubgraphInput, compose
-from gateway.config import GatewayConfig
+from gateway.config import CompressionConfig, GatewayConfig
 from gateway.server import create_app
+from gateway.server.compression import CompressionMiddleware
 from gateway.supergraph import load_supergraph
 
 PAIR_SDL = """
@@ -196,3 +199,30 @@ def test_subgraph_responses_compressed_on_request_are_decoded(pair, client):
             else:
                 assert sub.encodings in ([None], ["identity"])
     sub.compress = False
+
+
+@pytest.mark.parametrize("media_type", ["text/event-stream", "multipart/mixed; boundary=\"-\""])
+def test_streams_open_at_once_and_pass_uncompressed(media_type):
+    """A stream's headers reach the client before its first part exists (an SSE subscription waits
+    for an event), and its parts are sent as they come, never compressed or held back."""
+    release = threading.Event()
+
+    async def stream(request: Request) -> StreamingResponse:
+        async def parts() -> Any:
+            while not release.is_set():  # the first part exists only once the client saw the headers
+                await asyncio.sleep(0.01)
+            yield b"event: next\ndata: " + b"x" * 5000 + b"\n\n"
+            yield b"event: complete\ndata:\n\n"
+
+        return StreamingResponse(parts(), media_type=media_type)
+
+    config = CompressionConfig(min_size=0)
+    app = Starlette(routes=[Route("/graphql", stream)], middleware=[Middleware(CompressionMiddleware, config=config)])
+    with ServerThread(app) as server, httpx.Client(timeout=60) as client:
+        with client.stream("GET", server.url, headers={"accept-encoding": "br, gzip"}) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith(media_type.split(";")[0])
+            assert "content-encoding" not in response.headers
+            release.set()
+            body = b"".join(response.iter_raw())
+    assert body == b"event: next\ndata: " + b"x" * 5000 + b"\n\nevent: complete\ndata:\n\n"
