@@ -77,7 +77,8 @@ def start(argv: list[str], port: int, workdir: Path, name: str, health: str = "/
         process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
     proc = Proc(process, port, log_path)
-    deadline = time.monotonic() + 20
+    # Generous, as tests/conftest.py STARTUP_TIMEOUT: on a loaded machine an import can take 20 s.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{proc.log()[-3000:]}")
