@@ -154,7 +154,11 @@ def test_rolling_restart_of_every_replica_fails_no_request(cluster, no_failed_re
 def test_redis_killed_mid_run_fails_no_request_and_caches_resume(cluster, no_failed_requests):
     sent = cluster.load.sent
     cluster.redis.kill()
+    # Down for at least 2 s and 20 requests: a loaded machine sends fewer per second.
+    deadline = time.monotonic() + 30
     time.sleep(2.0)
+    while cluster.load.sent - sent < 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
     cluster.redis.start()  # empty: nothing survived
     assert cluster.load.sent - sent >= 20, "too little traffic while Redis was down"
     time.sleep(1.0)  # retry_after is 0.3 s: every replica tries Redis again by itself
