@@ -16,10 +16,12 @@ sys.path.insert(0, str(HERE.parent / "operations"))
 sys.path.insert(0, str(HERE.parent / "execution"))
 sys.path.insert(0, str(HERE))
 
-from coprocessor_app import CALLS, app as coprocessor  # noqa: E402
+from coprocessor_app import CALLS  # noqa: E402
+from coprocessor_app import app as coprocessor  # noqa: E402
 from echo_subgraph import supergraph as echo_supergraph  # noqa: E402
 from gateways import PREFLIGHT, Proc, start_echo, start_gateway  # noqa: E402
 from shop import ServerThread  # noqa: E402
+
 
 def _headers(body: dict[str, Any]) -> dict[str, str]:
     return {h["name"]: h["value"] for h in body["data"]["headers"]}

@@ -28,11 +28,13 @@ def charges(stack, order_ids):
 
 def assert_settled(stack, statuses):
     """One payment per order: kept for a delivered one, refunded for a cancelled one."""
-    paid = charges(stack, list(statuses))
-    wait_for(lambda: all(
-        (paid := charges(stack, list(statuses)))[i] == (["CAPTURED"] if s == "DELIVERED" else ["REFUNDED"])
-        for i, s in statuses.items()
-    ), what=f"one capture per delivered order, one refund per cancelled one: {paid}")
+    first = charges(stack, list(statuses))
+
+    def settled():
+        paid = charges(stack, list(statuses))
+        return all(paid[i] == (["CAPTURED"] if s == "DELIVERED" else ["REFUNDED"]) for i, s in statuses.items())
+
+    wait_for(settled, what=f"one capture per delivered order, one refund per cancelled one: {first}")
 
 
 def test_payments_sigkilled_while_orders_are_placed(shared_stack):

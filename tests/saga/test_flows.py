@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import httpx
-
 import pytest
 
 from tests.saga.conftest import wait_for
@@ -157,8 +156,8 @@ def test_explicit_mutations_go_through_the_same_events(manual):
     assert twice["errors"][0]["extensions"]["code"] == "INVALID_STATUS_TRANSITION"
 
     delivery_id = delivery.query(
-        '{ _entities(representations: [{__typename: "Order", id: "%s"}]) { ... on Order { delivery { id } } } }'
-        % placed["id"]
+        '{ _entities(representations: [{__typename: "Order", id: "' + placed["id"] + '"}]) '
+        "{ ... on Order { delivery { id } } } }"
     )["data"]["_entities"][0]["delivery"]["id"]
     done = delivery.query('mutation ($id: ID!) { completeDelivery(id: $id) { status } }', {"id": delivery_id})
     assert done == {"data": {"completeDelivery": {"status": "DELIVERED"}}}

@@ -75,8 +75,6 @@ def test_run_script_serves_subgraphs_and_ctrl_c_stops_them_all(tmp_path, free_po
         "REDIS_DIR": str(tmp_path / "redis"),
         "REGISTRY_PORT": str(ports["registry"]),
         "FEDGATE_REGISTRY_DATABASE": str(tmp_path / "registry.db"),
-        "REGISTRY_PORT": str(ports["registry"]),
-        "FEDGATE_REGISTRY_DATABASE": str(tmp_path / "registry.db"),
         "ORDERS_DB": str(tmp_path / "orders.db"),
         "PAYMENTS_DB": str(tmp_path / "payments.db"),
         "DELIVERY_DB": str(tmp_path / "delivery.db"),
