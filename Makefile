@@ -50,9 +50,9 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 postgres:
 	scripts/ensure-postgres.sh
 
-## lint: ruff and mypy on gateway/ and subgraphs/
+## lint: ruff on all Python (gateway, subgraphs, tests, bench, scripts), mypy on gateway/ and subgraphs/
 lint: install-test
-	$(BIN)/ruff check gateway subgraphs
+	$(BIN)/ruff check gateway subgraphs tests bench scripts
 	$(BIN)/mypy gateway subgraphs
 
 ## schema: rewrite schema/supergraph.graphql from the subgraph SDLs (schema/supergraph.yaml)
