@@ -51,14 +51,22 @@ def _load_asset(name: str) -> _Asset | None:
     """A file of `gateway/explorer/static/` (None if there is no such file)."""
     if not name or ".." in name.split("/") or name.startswith("/"):
         return None
-    node = resources.files("gateway.explorer").joinpath("static")
-    for part in name.split("/"):
-        node = node.joinpath(part)
+    folder = resources.files("gateway.explorer").joinpath("static")
+    *parents, base = name.split("/")
+    for part in parents:
+        folder = folder.joinpath(part)
+    node = folder.joinpath(base)
+    suffix = name[name.rfind(".") :]
+    content_type = _TYPES.get(suffix, b"application/octet-stream")
+    # The large vendor bundles are shipped as `NAME.gz` (scripts/explorer-assets.sh): served as they
+    # are to clients that accept gzip, inflated once for the others.
+    packed = folder.joinpath(base + ".gz")
+    if not node.is_file() and packed.is_file():
+        packed_body = packed.read_bytes()
+        return _Asset(gzip.decompress(packed_body), packed_body, content_type)
     if not node.is_file():
         return None
     body = node.read_bytes()
-    suffix = name[name.rfind(".") :]
-    content_type = _TYPES.get(suffix, b"application/octet-stream")
     gzipped = gzip.compress(body, 6, mtime=0) if suffix in (".js", ".css") and len(body) > 1024 else None
     return _Asset(body, gzipped, content_type)
 
