@@ -20,7 +20,7 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 def node_modules() -> Path:
     """tests/node/node_modules, installed with `npm ci` on first use."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("this machine has no node/npm")
+        pytest.skip("machine capability missing: no node/npm on PATH (the graphql-http audit runs on Node)")
     target = NODE_DIR / "node_modules"
     if not (target / "graphql-http").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, capture_output=True, timeout=300)
