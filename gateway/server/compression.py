@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import CompressionConfig
+from gateway.server.negotiation import parse_quality_list
 
 _PREFERENCE = ("br", "gzip")  # at equal quality, the first one wins
 _STREAMED = ("text/event-stream", "multipart/")
@@ -27,21 +28,7 @@ def choose_encoding(accept_encoding: str | None) -> str | None:
     """`br`, `gzip` or None (send as is) for an `Accept-Encoding` header, by quality value."""
     if not accept_encoding:
         return None
-    quality: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        coding = pieces[0].lower()
-        if not coding:
-            continue
-        q = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        quality[coding] = q
+    quality = {coding: q for q, _position, coding in parse_quality_list(accept_encoding)}
     best: tuple[float, int] | None = None
     chosen = None
     for rank, coding in enumerate(_PREFERENCE):

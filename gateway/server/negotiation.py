@@ -20,8 +20,9 @@ JSON = "application/json"
 _SUPPORTED = (GRAPHQL_RESPONSE_JSON, JSON)
 
 
-def _parse_accept(accept: str) -> list[tuple[float, int, str]]:
-    """(quality, -position, media range) for every range in an `Accept` header."""
+def parse_quality_list(accept: str) -> list[tuple[float, int, str]]:
+    """(quality, -position, lower-cased item) for every item of a quality-valued header (`Accept`,
+    `Accept-Encoding`); a malformed `q` counts as 0."""
     out: list[tuple[float, int, str]] = []
     for i, part in enumerate(accept.split(",")):
         pieces = [p.strip() for p in part.split(";")]
@@ -55,7 +56,7 @@ def choose_media_type(accept: str | None) -> str | None:
         return JSON
     best: tuple[float, int] | None = None
     chosen: str | None = None
-    for q, position, media_range in _parse_accept(accept):
+    for q, position, media_range in parse_quality_list(accept):
         served = _serves(media_range)
         if served is None or q <= 0:
             continue
