@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -110,6 +110,23 @@ def _single(headers: Any) -> dict[str, str]:
     return out
 
 
+# StageParts flag -> the protocol's key for that part.
+_PART_KEYS = (
+    ("headers", "headers"), ("body", "body"), ("uri", "uri"), ("service_name", "serviceName"),
+    ("status_code", "statusCode"), ("method", "method"), ("path", "path"),
+)
+
+
+def _payload(stage: str, parts: StageParts, extra: dict[str, Any] | None = None, **parts_of: Callable[[], Any]) -> dict[str, Any]:
+    """The document for one stage: the parts the stage config asks for, each built only then."""
+    payload: dict[str, Any] = {"stage": stage, **(extra or {})}
+    for flag, key in _PART_KEYS:
+        build = parts_of.get(flag)
+        if build is not None and getattr(parts, flag):
+            payload[key] = build()
+    return payload
+
+
 class Coprocessor(Plugin):
     """Apollo Router-compatible external coprocessor."""
 
@@ -193,15 +210,11 @@ class Coprocessor(Plugin):
         parts = self.config.router.request
         if parts is None:
             return
-        payload: dict[str, Any] = {"stage": "RouterRequest"}
-        if parts.headers:
-            payload["headers"] = _multi(request.headers)
-        if parts.body:
-            payload["body"] = request.body.decode("utf-8", "replace")
-        if parts.method:
-            payload["method"] = request.method
-        if parts.path:
-            payload["path"] = request.path
+        payload = _payload(
+            "RouterRequest", parts,
+            headers=lambda: _multi(request.headers), body=lambda: request.body.decode("utf-8", "replace"),
+            method=lambda: request.method, path=lambda: request.path,
+        )
         answer = await self._call(ctx, payload, parts)
         if answer is None:
             return
@@ -217,15 +230,15 @@ class Coprocessor(Plugin):
             return
         from graphql import print_ast
 
-        payload: dict[str, Any] = {"stage": "SupergraphRequest"}
-        if parts.headers:
-            payload["headers"] = _multi(ctx.headers)
-        if parts.body:
-            payload["body"] = {
+        payload = _payload(
+            "SupergraphRequest", parts,
+            headers=lambda: _multi(ctx.headers),
+            body=lambda: {
                 "query": print_ast(operation.document),
                 "operationName": operation.operation_name,
                 "variables": dict(operation.variables),
-            }
+            },
+        )
         answer = await self._call(ctx, payload, parts)
         if answer is not None:
             self._break(answer)
@@ -234,19 +247,11 @@ class Coprocessor(Plugin):
         parts = self._subgraph_stage(request.subgraph).request
         if parts is None:
             return
-        payload: dict[str, Any] = {
-            "stage": "SubgraphRequest",
-            "subgraphRequestId": uuid.uuid4().hex,
-            "method": "POST",
-        }
-        if parts.headers:
-            payload["headers"] = _multi(request.headers)
-        if parts.body:
-            payload["body"] = request.body
-        if parts.uri:
-            payload["uri"] = request.url
-        if parts.service_name:
-            payload["serviceName"] = request.subgraph
+        payload = _payload(
+            "SubgraphRequest", parts, {"subgraphRequestId": uuid.uuid4().hex, "method": "POST"},
+            headers=lambda: _multi(request.headers), body=lambda: request.body,
+            uri=lambda: request.url, service_name=lambda: request.subgraph,
+        )
         answer = await self._call(ctx, payload, parts)
         if answer is None:
             return
@@ -262,15 +267,11 @@ class Coprocessor(Plugin):
         parts = self._subgraph_stage(response.subgraph).response
         if parts is None:
             return
-        payload: dict[str, Any] = {"stage": "SubgraphResponse", "subgraphRequestId": uuid.uuid4().hex}
-        if parts.headers:
-            payload["headers"] = _multi(response.headers)
-        if parts.body:
-            payload["body"] = response.body
-        if parts.service_name:
-            payload["serviceName"] = response.subgraph
-        if parts.status_code:
-            payload["statusCode"] = response.status
+        payload = _payload(
+            "SubgraphResponse", parts, {"subgraphRequestId": uuid.uuid4().hex},
+            headers=lambda: _multi(response.headers), body=lambda: response.body,
+            service_name=lambda: response.subgraph, status_code=lambda: response.status,
+        )
         answer = await self._call(ctx, payload, parts)
         if answer is None:
             return
@@ -287,13 +288,11 @@ class Coprocessor(Plugin):
         parts = self.config.router.response
         if parts is None:
             return
-        payload: dict[str, Any] = {"stage": "RouterResponse"}
-        if parts.headers:
-            payload["headers"] = _multi(response.headers)
-        if parts.body:
-            payload["body"] = orjson.dumps(response.body).decode()
-        if parts.status_code:
-            payload["statusCode"] = response.status
+        payload = _payload(
+            "RouterResponse", parts,
+            headers=lambda: _multi(response.headers), body=lambda: orjson.dumps(response.body).decode(),
+            status_code=lambda: response.status,
+        )
         answer = await self._call(ctx, payload, parts)
         if answer is None:
             return
